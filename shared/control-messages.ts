@@ -1,0 +1,272 @@
+/**
+ * Control-plane messages between the toolstack (main thread) and the hypervisor and device-model
+ * workers, encoded with msgpackr (DESIGN §1, §7; ~1.5 µs per message, research/node-limits.md §5).
+ * They are never on the ioreq path.
+ *
+ * Every message is checked on encode and on decode: the right kind, every field present with the
+ * right type and range, no unknown fields. A malformed message throws ControlMessageError naming
+ * the field.
+ */
+
+import { Packr } from 'msgpackr';
+
+export const SHUTDOWN_REASONS = ['poweroff', 'reboot', 'crash', 'halt'] as const;
+export type ShutdownReason = (typeof SHUTDOWN_REASONS)[number];
+
+/** How the linear frame buffer is exposed to the guest (DESIGN §6). */
+export const VGA_MODES = ['trap', 'buffered', 'shared', 'shared-dirty'] as const;
+export type VgaMode = (typeof VGA_MODES)[number];
+
+export interface CreateMessage {
+  kind: 'create';
+  domid: number;
+  name: string;
+  vcpus: number;
+  memoryMiB: number;
+  vga: VgaMode;
+  /** Disk image for the IDE primary master, if any. */
+  disk?: string;
+}
+
+export interface PauseMessage {
+  kind: 'pause';
+  domid: number;
+}
+
+export interface UnpauseMessage {
+  kind: 'unpause';
+  domid: number;
+}
+
+export interface DestroyMessage {
+  kind: 'destroy';
+  domid: number;
+}
+
+export interface ShutdownMessage {
+  kind: 'shutdown';
+  domid: number;
+  reason: ShutdownReason;
+}
+
+/** What a crashed domain leaves behind (DESIGN §8). */
+export interface CrashReport {
+  /** One line: "triple fault", "unimplemented instruction", "ioreq state went backwards", ... */
+  reason: string;
+  vcpu: number;
+  eip: number;
+  /** Bytes at EIP (up to 16; an x86 instruction is at most 15). */
+  instructionBytes: Uint8Array;
+  /** Exit counters by reason name. */
+  exits: Record<string, number>;
+}
+
+export interface CrashMessage {
+  kind: 'crash';
+  domid: number;
+  report: CrashReport;
+}
+
+export interface StatsRequestMessage {
+  kind: 'stats-request';
+  domid: number;
+  /** Echoed in the response, so overlapping requests can be told apart. */
+  requestId: number;
+}
+
+export interface StatsResponseMessage {
+  kind: 'stats-response';
+  domid: number;
+  requestId: number;
+  /** Deterministic counters (exits, ioreqs, interrupts, ...). */
+  counters: Record<string, number>;
+  /** Wall-clock measurements (ns, µs, rates): compared only as ratios. */
+  timings: Record<string, number>;
+}
+
+export interface ConsoleOutputMessage {
+  kind: 'console';
+  domid: number;
+  bytes: Uint8Array;
+}
+
+export type ControlMessage =
+  | CreateMessage
+  | PauseMessage
+  | UnpauseMessage
+  | DestroyMessage
+  | ShutdownMessage
+  | CrashMessage
+  | StatsRequestMessage
+  | StatsResponseMessage
+  | ConsoleOutputMessage;
+
+export type ControlMessageKind = ControlMessage['kind'];
+
+export class ControlMessageError extends Error {
+  constructor(message: string) {
+    super(`bad control message: ${message}`);
+    this.name = 'ControlMessageError';
+  }
+}
+
+const MAX_DOMID = 0x7fef;
+const MAX_VCPUS = 32;
+const MAX_NAME = 64;
+const MAX_PATH = 4096;
+const MAX_REASON = 1024;
+const MAX_INSTRUCTION_BYTES = 16;
+const MAX_RECORD_KEYS = 1024;
+const MAX_CONSOLE_CHUNK = 1 << 20;
+
+// Plain maps, no records extension: both ends stay stateless.
+const packr = new Packr({ useRecords: false });
+
+/** Encode a message (validated first). The result is a compact copy, cheap to postMessage. */
+export function encodeControlMessage(message: ControlMessage): Uint8Array {
+  validateControlMessage(message);
+  return new Uint8Array(packr.pack(message));
+}
+
+/** Decode and validate; throws ControlMessageError on anything malformed. */
+export function decodeControlMessage(bytes: Uint8Array): ControlMessage {
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (err) {
+    throw new ControlMessageError(`not a msgpack value (${(err as Error).message})`);
+  }
+  return validateControlMessage(value);
+}
+
+/** Check that `value` is a well-formed ControlMessage and return it typed. */
+export function validateControlMessage(value: unknown): ControlMessage {
+  const m = plainObject(value, 'message');
+  const kind = m.kind;
+  switch (kind) {
+    case 'create': {
+      fields(m, kind, ['kind', 'domid', 'name', 'vcpus', 'memoryMiB', 'vga', 'disk']);
+      domid(m, kind);
+      string(m, kind, 'name', 1, MAX_NAME);
+      integer(m, kind, 'vcpus', 1, MAX_VCPUS);
+      integer(m, kind, 'memoryMiB', 1, 3584); // below the 4 GiB hole of a 32-bit guest
+      oneOf(m, kind, 'vga', VGA_MODES);
+      if (m.disk !== undefined) string(m, kind, 'disk', 1, MAX_PATH);
+      break;
+    }
+    case 'pause':
+    case 'unpause':
+    case 'destroy':
+      fields(m, kind, ['kind', 'domid']);
+      domid(m, kind);
+      break;
+    case 'shutdown':
+      fields(m, kind, ['kind', 'domid', 'reason']);
+      domid(m, kind);
+      oneOf(m, kind, 'reason', SHUTDOWN_REASONS);
+      break;
+    case 'crash': {
+      fields(m, kind, ['kind', 'domid', 'report']);
+      domid(m, kind);
+      const r = plainObject(m.report, "crash field 'report'");
+      fields(r, 'crash report', ['reason', 'vcpu', 'eip', 'instructionBytes', 'exits']);
+      string(r, 'crash report', 'reason', 1, MAX_REASON);
+      integer(r, 'crash report', 'vcpu', 0, MAX_VCPUS - 1);
+      integer(r, 'crash report', 'eip', 0, 0xffffffff);
+      bytes(r, 'crash report', 'instructionBytes', MAX_INSTRUCTION_BYTES);
+      counterRecord(r, 'crash report', 'exits');
+      break;
+    }
+    case 'stats-request':
+      fields(m, kind, ['kind', 'domid', 'requestId']);
+      domid(m, kind);
+      integer(m, kind, 'requestId', 0, Number.MAX_SAFE_INTEGER);
+      break;
+    case 'stats-response':
+      fields(m, kind, ['kind', 'domid', 'requestId', 'counters', 'timings']);
+      domid(m, kind);
+      integer(m, kind, 'requestId', 0, Number.MAX_SAFE_INTEGER);
+      counterRecord(m, kind, 'counters');
+      numberRecord(m, kind, 'timings');
+      break;
+    case 'console':
+      fields(m, kind, ['kind', 'domid', 'bytes']);
+      domid(m, kind);
+      bytes(m, kind, 'bytes', MAX_CONSOLE_CHUNK);
+      break;
+    default:
+      throw new ControlMessageError(`unknown kind ${describe(kind)}`);
+  }
+  return m as unknown as ControlMessage;
+}
+
+type Obj = Record<string, unknown>;
+
+function plainObject(value: unknown, what: string): Obj {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    throw new ControlMessageError(`${what} must be an object, got ${describe(value)}`);
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw new ControlMessageError(`${what} must be a plain object`);
+  return value as Obj;
+}
+
+function fields(m: Obj, kind: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(m)) {
+    if (!allowed.includes(key)) throw new ControlMessageError(`${kind}: unknown field '${key}'`);
+  }
+}
+
+function domid(m: Obj, kind: string): void {
+  integer(m, kind, 'domid', 0, MAX_DOMID);
+}
+
+function integer(m: Obj, kind: string, key: string, min: number, max: number): void {
+  const v = m[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ControlMessageError(`${kind}: '${key}' must be an integer in ${min}..${max}, got ${describe(v)}`);
+  }
+}
+
+function string(m: Obj, kind: string, key: string, minLength: number, maxLength: number): void {
+  const v = m[key];
+  if (typeof v !== 'string' || v.length < minLength || v.length > maxLength) {
+    throw new ControlMessageError(`${kind}: '${key}' must be a string of ${minLength}..${maxLength} characters, got ${describe(v)}`);
+  }
+}
+
+function oneOf(m: Obj, kind: string, key: string, values: readonly string[]): void {
+  const v = m[key];
+  if (typeof v !== 'string' || !values.includes(v)) {
+    throw new ControlMessageError(`${kind}: '${key}' must be one of ${values.join('|')}, got ${describe(v)}`);
+  }
+}
+
+function bytes(m: Obj, kind: string, key: string, maxLength: number): void {
+  const v = m[key];
+  if (!(v instanceof Uint8Array) || v.length > maxLength) {
+    throw new ControlMessageError(`${kind}: '${key}' must be bytes (at most ${maxLength}), got ${describe(v)}`);
+  }
+}
+
+function numberRecord(m: Obj, kind: string, key: string, check: (v: number) => boolean = Number.isFinite, what = 'a finite number'): void {
+  const r = plainObject(m[key], `${kind} field '${key}'`);
+  const keys = Object.keys(r);
+  if (keys.length > MAX_RECORD_KEYS) throw new ControlMessageError(`${kind}: '${key}' has more than ${MAX_RECORD_KEYS} entries`);
+  for (const k of keys) {
+    const v = r[k];
+    if (typeof v !== 'number' || !check(v)) throw new ControlMessageError(`${kind}: '${key}.${k}' must be ${what}, got ${describe(v)}`);
+  }
+}
+
+function counterRecord(m: Obj, kind: string, key: string): void {
+  numberRecord(m, kind, key, (v) => Number.isSafeInteger(v) && v >= 0, 'a counter (integer >= 0)');
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object') return v === null ? 'null' : Array.isArray(v) ? 'an array' : 'an object';
+  return String(v);
+}
