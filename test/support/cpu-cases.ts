@@ -971,7 +971,8 @@ function stringForms(s: CaseSet): void {
             c.regs[1] = count >>> 0;
             const src = c.rng.int(0x1400, 0x6000);
             let dst = c.rng.int(0x8000, 0xc000);
-            if (name === 'movs' && c.rng.chance(0.2)) dst = src + c.rng.int(-8, 9); // overlapping copy
+            // Overlapping copies, every distance from -8 to 8 bytes: element size decides the result.
+            if (name === 'movs' && c.index % 3 === 0) dst = src + (((c.index / 3) % 17) - 8);
             c.regs[6] = (DATA_BASE + src) >>> 0;
             c.regs[7] = (DATA_BASE + dst) >>> 0;
             const span = 48 * 4 + 16;
@@ -1063,6 +1064,116 @@ function undefinedOpcodeForms(s: CaseSet): void {
   }, 1);
 }
 
+function moveForms(s: CaseSet): void {
+  for (const size of SIZES) {
+    const w = size === 1 ? 0 : 1;
+    for (const memory of [false, true]) {
+      s.form(`mov r/m${bits(size)},r${bits(size)} (${hex8(0x88 + w)}) ${where(memory)}`, (c) => {
+        const rm = c.rm(size, memory);
+        const r = c.pickReg(size, rm.uses);
+        c.setReg(r, size, c.value(size));
+        return [...rm.prefix, ...osz(size), 0x88 + w, ...rm.encode(r)];
+      }, Math.ceil(s.perForm / 2));
+      s.form(`mov r${bits(size)},r/m${bits(size)} (${hex8(0x8a + w)}) ${where(memory)}`, (c) => {
+        const rm = c.rm(size, memory);
+        rm.set(c.value(size));
+        const r = c.pickReg(size, rm.uses);
+        return [...rm.prefix, ...osz(size), 0x8a + w, ...rm.encode(r)];
+      }, Math.ceil(s.perForm / 2));
+      s.form(`mov r/m${bits(size)},imm (${hex8(0xc6 + w)} /0) ${where(memory)}`, (c) => {
+        const rm = c.rm(size, memory);
+        return [...rm.prefix, ...osz(size), 0xc6 + w, ...rm.encode(0), ...le(c.value(size), size)];
+      }, Math.ceil(s.perForm / 2));
+    }
+    s.form(`mov r${bits(size)},imm (${size === 1 ? 'b0' : 'b8'}+r)`, (c) => {
+      const r = c.pickReg(size);
+      return [...osz(size), (size === 1 ? 0xb0 : 0xb8) + r, ...le(c.value(size), size)];
+    }, Math.ceil(s.perForm / 2));
+    // moffs forms: an absolute address, no ModRM
+    s.form(`mov ${['al', 'ax', 'eax'][size >> 1]},moffs (${hex8(0xa0 + w)})`, (c) => {
+      const off = c.rng.int(0x100, 0xd000);
+      c.patch(off, le(c.value(size), size));
+      return [...osz(size), 0xa0 + w, ...le(DATA_BASE + off, 4)];
+    }, Math.ceil(s.perForm / 2));
+    s.form(`mov moffs,${['al', 'ax', 'eax'][size >> 1]} (${hex8(0xa2 + w)})`, (c) => {
+      c.setReg(0, size, c.value(size));
+      return [...osz(size), 0xa2 + w, ...le(DATA_BASE + c.rng.int(0x100, 0xd000), 4)];
+    }, Math.ceil(s.perForm / 2));
+  }
+}
+
+/** Near CALL/RET/JMP. Each skips a "mov eax, marker", so EAX shows whether control went where it should. */
+function controlTransferForms(s: CaseSet): void {
+  const marker = [0xb8, ...le(0x4d41524b, 4)];
+  s.form('jmp rel8 (eb)', () => [0xeb, 5, ...marker], 4);
+  s.form('jmp rel32 (e9)', () => [0xe9, ...le(5, 4), ...marker], 4);
+  s.form('call rel32 (e8)', () => [0xe8, ...le(5, 4), ...marker], 8);
+  s.form('call rel32 to next; pop (get eip)', (c) => [0xe8, 0, 0, 0, 0, 0x58 + c.pickReg(4)], 8);
+  for (const [name, regField] of [['call', 2], ['jmp', 4]] as const) {
+    for (const memory of [false, true]) {
+      s.form(`${name} r/m32 (ff /${regField}) ${where(memory)}`, (c) => {
+        const rm = c.rm(4, memory);
+        const code = [...rm.prefix, 0xff, ...rm.encode(regField)];
+        rm.set(CODE_BASE + code.length + marker.length); // the target: just past the marker
+        return [...code, ...marker];
+      }, Math.ceil(s.perForm / 2));
+    }
+  }
+  s.form('ret (c3)', (c) => {
+    c.patch(STACK_TOP - DATA_BASE, le(CODE_BASE + 1 + marker.length, 4));
+    return [0xc3, ...marker];
+  }, 8);
+  s.form('ret imm16 (c2)', (c) => {
+    c.patch(STACK_TOP - DATA_BASE, le(CODE_BASE + 3 + marker.length, 4));
+    return [0xc2, ...le(c.rng.pick([0, 4, 8, 0x100, c.rng.int(0, 0x800)]), 2), ...marker];
+  }, 16);
+  // Software traps that reach user mode as signals: the EIP reported is the next instruction.
+  s.form('int3 (cc)', () => [0xcc], 4);
+  s.form('into (ce)', (c) => (c.index % 2 ? (c.eflags |= OF) : (c.eflags &= ~OF), [0xce]), 8);
+  for (const size of [2, 4] as const) {
+    s.form(`bound r${bits(size)},m${bits(size)}&${bits(size)} (62)`, (c) => {
+      c.informational = 'not in the brief\'s list of forms: compared and reported, not failing';
+      const rm = c.mem(2 * size);
+      const lo = c.value(size);
+      const hi = c.value(size);
+      const r = c.pickReg(size, rm.uses);
+      c.patch(rm.offset, [...le(lo, size), ...le(hi, size)]);
+      const sx = (v: number): number => (size === 2 ? (v << 16) >> 16 : v | 0);
+      const idx = c.rng.chance(0.5) ? sx(lo) + c.rng.int(0, Math.max(1, Math.min(1000, sx(hi) - sx(lo) + 1))) : c.value(size);
+      c.setReg(r, size, idx);
+      return [...rm.prefix, ...osz(size), 0x62, ...rm.encode(r)];
+    });
+  }
+}
+
+/** Decimal-adjust instructions (valid outside 64-bit mode; AAM 0 raises #DE). Informational for now. */
+function bcdForms(s: CaseSet): void {
+  const outside = 'not in the brief\'s list of forms: compared and reported, not failing';
+  const forms: [string, number[], number][] = [
+    ['daa (27)', [0x27], OF],
+    ['das (2f)', [0x2f], OF],
+    ['aaa (37)', [0x37], OF | SF | ZF | PF],
+    ['aas (3f)', [0x3f], OF | SF | ZF | PF],
+  ];
+  for (const [name, code, und] of forms) {
+    s.form(name, (c) => {
+      c.informational = outside;
+      c.undefinedFlags = und;
+      c.setReg(0, 2, c.value(2));
+      return code;
+    });
+  }
+  for (const [name, opc] of [['aam', 0xd4], ['aad', 0xd5]] as const) {
+    s.form(`${name} imm8 (${hex8(opc)})`, (c) => {
+      c.informational = outside;
+      c.undefinedFlags = OF | AF | CF;
+      c.setReg(0, 2, c.value(2));
+      const imm = c.index < 3 ? [10, 0, 16][c.index]! : c.rng.chance(0.5) ? 10 : c.value(1);
+      return [opc, imm];
+    });
+  }
+}
+
 /**
  * Short register-only sequences mixing flag writers and flag readers, to exercise lazy flags:
  * INC/DEC keeping CF, ADC/SBB and SETcc/CMOVcc/Jcc reading what an earlier instruction left.
@@ -1134,6 +1245,9 @@ export function generateCases(seed: number, perForm = 40): CpuCase[] {
   stackForms(s);
   stringForms(s);
   flagAndMiscForms(s);
+  moveForms(s);
+  controlTransferForms(s);
+  bcdForms(s);
   undefinedOpcodeForms(s);
   sequenceForms(s);
   return s.cases;
