@@ -39,10 +39,12 @@ export interface DomainSharedMemory {
   readonly irqLines: SharedArrayBuffer;
 }
 
-// serverInfo words.
+// serverInfo words: the producers' lock, the guest-side bufioreq port, then the guest-side ioreq
+// port of each vCPU (Xen's own record of them, which the vCPU end checks the slots against).
 const INFO_PRODUCER_LOCK = 0;
 const INFO_BUFIOREQ_PORT = 1;
-const INFO_WORDS = 4;
+const INFO_VCPU_PORTS = 2;
+const INFO_WORDS = INFO_VCPU_PORTS + MAX_VCPUS;
 
 export function createDomainSharedMemory(domid: number, vcpus: number, dmDomid = domid + DEVICE_MODEL_DOMID_OFFSET): DomainSharedMemory {
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > MAX_VCPUS) throw new RangeError(`vcpus must be 1..${MAX_VCPUS}, got ${vcpus}`);
@@ -85,7 +87,7 @@ export function attachDomainSharedMemory(memory: DomainSharedMemory, directory =
     directory,
     guestEventChannels: directory.attach(memory.guestEventChannels),
     dmEventChannels: directory.attach(memory.dmEventChannels),
-    ioreq: new IoreqPage(memory.ioreqPage, memory.vcpus),
+    ioreq: new IoreqPage(memory.ioreqPage, memory.vcpus, info.subarray(INFO_VCPU_PORTS, INFO_VCPU_PORTS + memory.vcpus)),
     irqLines: new IrqLines(memory.irqLines),
     producerLock: info,
     bufioreqPort: () => Atomics.load(info, INFO_BUFIOREQ_PORT),

@@ -161,25 +161,27 @@ export function createIoreqPageBuffer(): SharedArrayBuffer {
 /**
  * Accessor for the shared I/O page. Both ends construct one over the same buffer; the vCPU end
  * (hypervisor) uses setEventPort/publish/pollResponse/takeResponse, the device-model end uses
- * claim/read/respond. The vCPU end remembers, privately, the last state it saw per slot and the
- * port it assigned, as Xen does, to detect a device model that misbehaves.
+ * claim/read/respond. As Xen does, the vCPU end checks the slot against what it knows privately,
+ * to detect a device model that misbehaves: the last state it saw per slot (per thread, as each
+ * vCPU thread owns its slot) and the port it assigned (`assignedPorts`, one word per vCPU; pass a
+ * view of Xen-private shared memory when the ports are set up in another thread).
  */
 export class IoreqPage {
   private readonly i32: Int32Array;
   private readonly lastSeen: Int8Array;
-  private readonly assignedPort: Int32Array;
 
   constructor(
     buffer: SharedArrayBuffer,
     readonly nrVcpus: number,
+    private readonly assignedPorts: Int32Array = new Int32Array(nrVcpus),
   ) {
     if (buffer.byteLength < IOREQ_PAGE_BYTES) throw new RangeError(`ioreq page must be ${IOREQ_PAGE_BYTES} bytes`);
     if (!Number.isInteger(nrVcpus) || nrVcpus < 1 || nrVcpus > IOREQ_MAX_SLOTS) {
       throw new RangeError(`ioreq page: nrVcpus must be 1..${IOREQ_MAX_SLOTS}, got ${nrVcpus}`);
     }
+    if (assignedPorts.length < nrVcpus) throw new RangeError('ioreq page: assignedPorts needs one word per vCPU');
     this.i32 = new Int32Array(buffer, 0, IOREQ_PAGE_BYTES / 4);
     this.lastSeen = new Int8Array(nrVcpus);
-    this.assignedPort = new Int32Array(nrVcpus).fill(-1);
   }
 
   private base(vcpu: number): number {
@@ -201,8 +203,8 @@ export class IoreqPage {
   /** Setup: record the guest-side port of this vCPU's channel in the slot (Xen does this on enable). */
   setEventPort(vcpu: number, port: number): void {
     const b = this.base(vcpu);
+    Atomics.store(this.assignedPorts, vcpu, port | 0);
     Atomics.store(this.i32, b + W_EPORT, port | 0);
-    this.assignedPort[vcpu] = port | 0;
   }
 
   /**
@@ -216,7 +218,7 @@ export class IoreqPage {
     const control = Atomics.load(i32, b + W_CONTROL);
     const state = (control & STATE_MASK) >>> STATE_SHIFT;
     if (state !== STATE_IOREQ_NONE) throw new IoreqProtocolError(vcpu, state, `device model set bad IO state ${state} (expected NONE)`);
-    if (i32[b + W_EPORT] !== this.assignedPort[vcpu]) {
+    if (i32[b + W_EPORT] !== Atomics.load(this.assignedPorts, vcpu)) {
       throw new IoreqProtocolError(vcpu, state, `device model set bad event channel ${i32[b + W_EPORT]! >>> 0}`);
     }
     i32[b + W_ADDR_LO] = req.addrLow;

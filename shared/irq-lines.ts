@@ -107,6 +107,11 @@ export class IrqLines {
     return waitWhileEqual(this.i32, b + K_FLAG, 0, b + K_SLEEPERS, spins, timeoutMs);
   }
 
+  /** Threads asleep (or about to sleep) in waitForKick for `vcpu` (inspection, not a hot path). */
+  kickSleepers(vcpu: number): number {
+    return Atomics.load(this.i32, this.kickBase(vcpu) + K_SLEEPERS);
+  }
+
   private kickBase(vcpu: number): number {
     if (!(vcpu >= 0 && vcpu < IRQ_LINES_MAX_VCPUS && (vcpu | 0) === vcpu)) throw new RangeError(`bad vCPU ${vcpu}`);
     return KICK_BASE + KICK_WORDS * vcpu;
