@@ -6,7 +6,8 @@
  * Values are those a `qemu-system-i386 -kernel` guest reads (QEMU 7.2 after SeaBIOS): IDs,
  * revisions and classes from the chips, subsystem 1af4:1100 (QEMU's default), and the command
  * registers and PIRQ routing SeaBIOS leaves behind, because hvmsim's guests start where
- * the firmware would have handed over.
+ * the firmware would have handed over. Device-specific registers are plain storage, as QEMU's
+ * defaults are: writing the i440FX PAM (0x59–0x5F) or SMRAM (0x72) registers remaps nothing.
  */
 import { PciConfigSpace, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_COMMAND_SERR, PCI_HEADER_MULTI_FUNCTION } from './pci-config-space.js';
 import { PciHost, sbdf } from './pci-host.js';
