@@ -972,7 +972,10 @@ function stringForms(s: CaseSet): void {
             const src = c.rng.int(0x1400, 0x6000);
             let dst = c.rng.int(0x8000, 0xc000);
             // Overlapping copies, every distance from -8 to 8 bytes: element size decides the result.
-            if (name === 'movs' && c.index % 3 === 0) dst = src + (((c.index / 3) % 17) - 8);
+            if (name === 'movs' && c.index % 3 === 0) {
+              dst = src + (((c.index / 3) % 17) - 8);
+              if (pre.length) c.regs[1] = c.rng.int(4, 48); // enough repetitions for the overlap to matter
+            }
             c.regs[6] = (DATA_BASE + src) >>> 0;
             c.regs[7] = (DATA_BASE + dst) >>> 0;
             const span = 48 * 4 + 16;
