@@ -610,6 +610,7 @@ function divForms(s: CaseSet): void {
   }
 }
 
+// /6 is an undocumented alias of SHL and is not generated.
 const SHIFT_NAMES = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal/6', 'sar'] as const;
 
 function shiftForms(s: CaseSet): void {
