@@ -129,20 +129,6 @@ export class IoreqRecord {
   get sbdf(): number {
     return this.addrHigh;
   }
-
-  copyFrom(other: IoreqRecord): void {
-    this.type = other.type;
-    this.dir = other.dir;
-    this.size = other.size;
-    this.count = other.count;
-    this.addrLow = other.addrLow;
-    this.addrHigh = other.addrHigh;
-    this.dataLow = other.dataLow;
-    this.dataHigh = other.dataHigh;
-    this.dataIsPtr = other.dataIsPtr;
-    this.df = other.df;
-    this.vpEport = other.vpEport;
-  }
 }
 
 // Outputs of splitU53, module-level so splitting allocates nothing.
