@@ -1,0 +1,580 @@
+/**
+ * The x86 vCPU: 32-bit protected mode, flat or based segments, no paging yet. State lives in
+ * typed arrays and plain number fields of one object so the interpreter's loads stay
+ * monomorphic. Instructions are decoded once into blocks cached by address (block-cache.ts)
+ * and executed by handler functions (exec-*.ts).
+ *
+ * The CPU knows nothing about devices: port I/O, accesses to frames that are not plain RAM,
+ * HLT, VMCALL and CPUID leave through `onExit` with `exit` describing them, exactly as a VM
+ * exit would; the hypervisor dispatches them through its exit table and resumes the CPU.
+ */
+import { P2mType, PAGE_SHIFT } from '../p2m.js';
+import { BlockCache, type Block } from './block-cache.js';
+import { ExitInfo, ExitReason, IoDir } from './exit.js';
+import { fault, GuestFault, pushesErrorCode, RunAbort } from './fault.js';
+import type { GuestMemory } from './guest-memory.js';
+import type { Insn } from './insn.js';
+import { LazyOp, materialize, settle, type LazyFlagState } from './lazy-flags.js';
+import { Cr0, Flag, Reg, REG_NAMES, Seg, SEG_NAMES, Vector, WRITABLE_FLAGS } from './registers.js';
+import { loadSegmentForInterrupt } from './segments.js';
+
+export type ExitHandler = (cpu: Cpu) => void;
+
+export interface CrashReport {
+  reason: string;
+  eip: number;
+  bytes: string;
+  registers: Record<string, number>;
+}
+
+/** Why `run` returned. */
+export const enum RunResult {
+  STOPPED = 0, // an exit handler asked to stop (HLT, kick, shutdown...)
+  BUDGET = 1, // the instruction budget ran out
+  DEAD = 2, // triple fault or crash: the vCPU cannot run again
+}
+
+const MAX_INSN_LEN = 15;
+
+export class Cpu implements LazyFlagState {
+  readonly regs = new Int32Array(8);
+  eip = 0;
+  /** EIP of the instruction being executed (faults rewind to it). */
+  curEip = 0;
+
+  // Lazy flags (lazy-flags.ts).
+  flags = Flag.FIXED1;
+  lop: LazyOp = LazyOp.NONE;
+  lsz = 32;
+  la = 0;
+  lb = 0;
+  lr = 0;
+  lcf = 0;
+  lof = 0;
+  laf = 0;
+
+  // Segment registers: visible selector and the hidden descriptor cache.
+  readonly segSel = new Int32Array(6);
+  readonly segBase = new Int32Array(6);
+  readonly segLimit = new Int32Array(6);
+  readonly segAttr = new Int32Array(6);
+
+  cr0 = Cr0.PE | Cr0.ET;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  gdtrBase = 0;
+  gdtrLimit = 0;
+  idtrBase = 0;
+  idtrLimit = 0x3ff;
+  readonly msrs = new Map<number, bigint>();
+
+  /** Retired instructions. */
+  instructions = 0;
+
+  /** STI / MOV SS blocking: the next instruction runs before any interrupt. */
+  shadow = false;
+  /** Interrupt-window exiting, armed by intr_assist while an interrupt waits for IF=1. */
+  intWindowArmed = false;
+  /** Set by another thread to make this vCPU notice something (read once per block). */
+  kick: Int32Array = new Int32Array(1);
+
+  readonly exit = new ExitInfo();
+  crash: CrashReport | null = null;
+  dead = false;
+
+  /** Set when the current block must not continue (stop request, code write, abort). */
+  abortBlock = false;
+  private stopRequested = false;
+
+  readonly mem: GuestMemory;
+  private readonly ram: Uint8Array;
+  private readonly ram32: Int32Array;
+  private readonly ramView: DataView;
+  private readonly fastRead: Uint8Array;
+  private readonly fastWrite: Uint8Array;
+  readonly blocks: BlockCache;
+
+  constructor(
+    mem: GuestMemory,
+    readonly onExit: ExitHandler,
+  ) {
+    this.mem = mem;
+    this.ram = mem.ram;
+    this.ram32 = mem.ram32;
+    this.ramView = mem.ramView;
+    this.fastRead = mem.fastRead;
+    this.fastWrite = mem.fastWrite;
+    this.blocks = new BlockCache(this);
+    mem.onCodeWrite = (frame) => {
+      this.blocks.invalidateFrame(frame);
+      this.abortBlock = true; // the running block may have been overwritten
+    };
+    this.resetMultiboot(0, 0);
+  }
+
+  /**
+   * The state QEMU's -kernel (and the multiboot spec) leaves: protected mode, flat 4 GiB
+   * code and data segments, paging and interrupts off, EAX = 0x2BADB002, EBX = the info.
+   */
+  resetMultiboot(entry: number, mbInfo: number): void {
+    this.regs.fill(0);
+    this.regs[Reg.EAX] = 0x2badb002;
+    this.regs[Reg.EBX] = mbInfo;
+    this.eip = entry | 0;
+    this.flags = Flag.FIXED1;
+    this.lop = LazyOp.NONE;
+    for (let s = 0; s < 6; s++) {
+      this.segSel[s] = s === Seg.CS ? 0x10 : 0x18;
+      this.segBase[s] = 0;
+      this.segLimit[s] = -1;
+      this.segAttr[s] = s === Seg.CS ? 0xc09b : 0xc093; // 32-bit, present, code RX / data RW
+    }
+    this.cr0 = Cr0.PE | Cr0.ET;
+    this.cr2 = this.cr3 = this.cr4 = 0;
+    this.gdtrBase = this.gdtrLimit = 0;
+    this.idtrBase = 0;
+    this.idtrLimit = 0x3ff;
+    this.shadow = false;
+    this.intWindowArmed = false;
+    this.crash = null;
+    this.dead = false;
+  }
+
+  // ---------------------------------------------------------------- flags
+
+  getEflags(): number {
+    return materialize(this) | Flag.FIXED1;
+  }
+
+  setEflags(v: number): void {
+    this.flags = (v & WRITABLE_FLAGS) | Flag.FIXED1 | (this.flags & (Flag.VM | Flag.RF | Flag.VIF | Flag.VIP));
+    this.lop = LazyOp.NONE;
+  }
+
+  get interruptsEnabled(): boolean {
+    return (this.flags & Flag.IF) !== 0;
+  }
+
+  /** Can an external interrupt be injected now (IF=1 and no STI/MOV-SS shadow)? */
+  canTakeInterrupt(): boolean {
+    return (this.flags & Flag.IF) !== 0 && !this.shadow;
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  getReg8(r: number): number {
+    return r < 4 ? this.regs[r]! & 0xff : (this.regs[r - 4]! >>> 8) & 0xff;
+  }
+
+  setReg8(r: number, v: number): void {
+    if (r < 4) this.regs[r] = (this.regs[r]! & ~0xff) | (v & 0xff);
+    else this.regs[r - 4] = (this.regs[r - 4]! & ~0xff00) | ((v & 0xff) << 8);
+  }
+
+  getReg(r: number, osz: number): number {
+    if (osz === 4) return this.regs[r]!;
+    if (osz === 2) return this.regs[r]! & 0xffff;
+    return this.getReg8(r);
+  }
+
+  setReg(r: number, osz: number, v: number): void {
+    if (osz === 4) this.regs[r] = v;
+    else if (osz === 2) this.regs[r] = (this.regs[r]! & ~0xffff) | (v & 0xffff);
+    else this.setReg8(r, v);
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /** Linear address of a ModRM memory operand. */
+  ea(i: Insn): number {
+    let a = i.disp;
+    if (i.base >= 0) a += this.regs[i.base]!;
+    if (i.index >= 0) a += this.regs[i.index]! << i.scale;
+    if (i.asz16) a &= 0xffff;
+    return (a + this.segBase[i.seg]!) | 0;
+  }
+
+  /** Offset (without segment base) of a ModRM memory operand: LEA. */
+  eaOffset(i: Insn): number {
+    let a = i.disp;
+    if (i.base >= 0) a += this.regs[i.base]!;
+    if (i.index >= 0) a += this.regs[i.index]! << i.scale;
+    return i.asz16 ? a & 0xffff : a | 0;
+  }
+
+  rd8(lin: number): number {
+    const a = lin >>> 0;
+    if (this.fastRead[a >>> PAGE_SHIFT]) return this.ram[a]!;
+    return this.readSlow(a, 1);
+  }
+
+  rd16(lin: number): number {
+    const a = lin >>> 0;
+    if ((a & 0xfff) !== 0xfff && this.fastRead[a >>> PAGE_SHIFT]) return this.ramView.getUint16(a, true);
+    return this.readSlow(a, 2);
+  }
+
+  rd32(lin: number): number {
+    const a = lin >>> 0;
+    if (this.fastRead[a >>> PAGE_SHIFT]) {
+      if ((a & 3) === 0) return this.ram32[a >>> 2]!;
+      if ((a & 0xfff) <= 0xffc) return this.ramView.getInt32(a, true);
+    }
+    return this.readSlow(a, 4);
+  }
+
+  wr8(lin: number, v: number): void {
+    const a = lin >>> 0;
+    if (this.fastWrite[a >>> PAGE_SHIFT]) this.ram[a] = v;
+    else this.writeSlow(a, 1, v & 0xff);
+  }
+
+  wr16(lin: number, v: number): void {
+    const a = lin >>> 0;
+    if ((a & 0xfff) !== 0xfff && this.fastWrite[a >>> PAGE_SHIFT]) this.ramView.setUint16(a, v, true);
+    else this.writeSlow(a, 2, v & 0xffff);
+  }
+
+  wr32(lin: number, v: number): void {
+    const a = lin >>> 0;
+    if (this.fastWrite[a >>> PAGE_SHIFT]) {
+      if ((a & 3) === 0) {
+        this.ram32[a >>> 2] = v;
+        return;
+      }
+      if ((a & 0xfff) <= 0xffc) {
+        this.ramView.setInt32(a, v, true);
+        return;
+      }
+    }
+    this.writeSlow(a, 4, v | 0);
+  }
+
+  rd(lin: number, osz: number): number {
+    return osz === 4 ? this.rd32(lin) : osz === 2 ? this.rd16(lin) : this.rd8(lin);
+  }
+
+  wr(lin: number, osz: number, v: number): void {
+    if (osz === 4) this.wr32(lin, v);
+    else if (osz === 2) this.wr16(lin, v);
+    else this.wr8(lin, v);
+  }
+
+  /** r/m operand read (register or memory). */
+  readRM(i: Insn): number {
+    return i.mod === 3 ? this.getReg(i.rm, i.osz) : this.rd(this.ea(i), i.osz);
+  }
+
+  writeRM(i: Insn, v: number): void {
+    if (i.mod === 3) this.setReg(i.rm, i.osz, v);
+    else this.wr(this.ea(i), i.osz, v);
+  }
+
+  /** Accesses that are not plain RAM: split at page boundaries, then by p2m type. */
+  private readSlow(a: number, size: number): number {
+    if ((a & 0xfff) + size > 0x1000) {
+      let v = 0;
+      for (let k = 0; k < size; k++) v |= this.rd8((a + k) | 0) << (8 * k);
+      return size === 4 ? v | 0 : v;
+    }
+    const frame = a >>> PAGE_SHIFT;
+    if (this.fastRead[frame]) {
+      return size === 4 ? this.ramView.getInt32(a, true) : size === 2 ? this.ramView.getUint16(a, true) : this.ram[a]!;
+    }
+    const type = this.mem.p2m[frame]!;
+    const direct = this.mem.directMapping(frame);
+    if (direct && (type === P2mType.MMIO_DIRECT || type === P2mType.RAM_LOGDIRTY || type === P2mType.RAM_RW)) {
+      const b = direct.bytes;
+      const o = a - direct.base;
+      return size === 4
+        ? b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)
+        : size === 2
+          ? b[o]! | (b[o + 1]! << 8)
+          : b[o]!;
+    }
+    const x = this.exit;
+    x.reason = ExitReason.EPT_VIOLATION;
+    x.addr = a;
+    x.size = size;
+    x.dir = IoDir.IN;
+    x.value = 0;
+    x.p2mType = type;
+    x.count = 1;
+    x.dataIsPtr = false;
+    x.df = false;
+    x.retry = false;
+    this.onExit(this);
+    if (x.retry) return this.readSlowRetry(a, size);
+    return size === 4 ? x.value | 0 : x.value & (size === 2 ? 0xffff : 0xff);
+  }
+
+  private readSlowRetry(a: number, size: number): number {
+    return size === 4 ? this.rd32(a) : size === 2 ? this.rd16(a) : this.rd8(a);
+  }
+
+  private writeSlow(a: number, size: number, v: number): void {
+    if ((a & 0xfff) + size > 0x1000) {
+      for (let k = 0; k < size; k++) this.wr8((a + k) | 0, (v >>> (8 * k)) & 0xff);
+      return;
+    }
+    const frame = a >>> PAGE_SHIFT;
+    const type = this.mem.p2m[frame]!;
+    if (type === P2mType.RAM_RW && this.mem.codeFrames[frame] && frame < this.mem.ramBytes >>> PAGE_SHIFT) {
+      this.mem.onCodeWrite(frame); // self-modifying code: drop the translations first
+      this.mem.unwatchCode(frame);
+      this.wr(a, size, v);
+      return;
+    }
+    const direct = this.mem.directMapping(frame);
+    if (direct && (type === P2mType.MMIO_DIRECT || type === P2mType.RAM_RW)) {
+      const b = direct.bytes;
+      const o = a - direct.base;
+      for (let k = 0; k < size; k++) b[o + k] = v >>> (8 * k);
+      return;
+    }
+    const x = this.exit;
+    x.reason = ExitReason.EPT_VIOLATION;
+    x.addr = a;
+    x.size = size;
+    x.dir = IoDir.OUT;
+    x.value = v;
+    x.p2mType = type;
+    x.count = 1;
+    x.dataIsPtr = false;
+    x.df = false;
+    x.retry = false;
+    this.onExit(this);
+    if (x.retry) this.wr(a, size, v); // e.g. log-dirty: the frame is writable now
+  }
+
+  // ---------------------------------------------------------------- stack
+
+  push32(v: number): void {
+    const sp = (this.regs[Reg.ESP]! - 4) | 0;
+    this.wr32(sp + this.segBase[Seg.SS]!, v);
+    this.regs[Reg.ESP] = sp;
+  }
+
+  push16(v: number): void {
+    const sp = (this.regs[Reg.ESP]! - 2) | 0;
+    this.wr16(sp + this.segBase[Seg.SS]!, v);
+    this.regs[Reg.ESP] = sp;
+  }
+
+  push(osz: number, v: number): void {
+    if (osz === 2) this.push16(v);
+    else this.push32(v);
+  }
+
+  pop32(): number {
+    const sp = this.regs[Reg.ESP]!;
+    const v = this.rd32(sp + this.segBase[Seg.SS]!);
+    this.regs[Reg.ESP] = (sp + 4) | 0;
+    return v;
+  }
+
+  pop16(): number {
+    const sp = this.regs[Reg.ESP]!;
+    const v = this.rd16(sp + this.segBase[Seg.SS]!);
+    this.regs[Reg.ESP] = (sp + 2) | 0;
+    return v;
+  }
+
+  pop(osz: number): number {
+    return osz === 2 ? this.pop16() : this.pop32();
+  }
+
+  // ---------------------------------------------------------------- control
+
+  /** Ask `run` to return after the current instruction (from an exit handler). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.abortBlock = true;
+  }
+
+  /** Raise an exit with `exit` already filled in (reason included). */
+  vmexit(reason: ExitReason): void {
+    this.exit.reason = reason;
+    this.onExit(this);
+  }
+
+  /**
+   * Run until an exit handler asks to stop, the vCPU dies, or about `budget` instructions
+   * have retired (checked between blocks).
+   */
+  run(budget: number): RunResult {
+    if (this.dead) return RunResult.DEAD;
+    this.stopRequested = false;
+    const limit = this.instructions + budget;
+    const kick = this.kick;
+    let block: Block | null = null;
+    while (this.instructions < limit) {
+      if (kick[0] !== 0) {
+        this.vmexit(ExitReason.EXTERNAL_INTERRUPT);
+        if (this.stopRequested) break;
+      }
+      if (this.intWindowArmed && !this.shadow && (this.flags & Flag.IF) !== 0) {
+        this.intWindowArmed = false;
+        this.vmexit(ExitReason.INTERRUPT_WINDOW);
+        if (this.stopRequested) break;
+      }
+      const lin = (this.eip + this.segBase[Seg.CS]!) | 0;
+      if (block === null || block.start !== lin || !block.valid) block = this.blocks.lookup(lin);
+      const shadowed = this.shadow;
+      const next = this.execBlock(block, shadowed ? 1 : block.insns.length);
+      if (shadowed) this.shadow = false;
+      if (this.dead) return RunResult.DEAD;
+      if (this.stopRequested) break;
+      block = next;
+    }
+    return this.dead ? RunResult.DEAD : this.stopRequested ? RunResult.STOPPED : RunResult.BUDGET;
+  }
+
+  /** Execute up to `count` instructions of `b`; returns the chained successor if known. */
+  private execBlock(b: Block, count: number): Block | null {
+    const insns = b.insns;
+    let k = 0;
+    this.abortBlock = false;
+    try {
+      for (; k < count; k++) {
+        const i = insns[k]!;
+        this.curEip = this.eip;
+        this.eip = (this.eip + i.len) | 0;
+        i.exec(this, i);
+        if (this.abortBlock) {
+          k++;
+          this.instructions += k;
+          return null;
+        }
+      }
+    } catch (e) {
+      this.instructions += k;
+      this.eip = this.curEip;
+      if (e instanceof GuestFault) {
+        this.raiseException(e.vector, e.errorCode);
+        return null;
+      }
+      if (e instanceof RunAbort) {
+        this.stopRequested = true;
+        return null;
+      }
+      throw e;
+    }
+    this.instructions += k;
+    if (count !== insns.length) return null;
+    return this.blocks.successor(b, (this.eip + this.segBase[Seg.CS]!) | 0);
+  }
+
+  // ---------------------------------------------------------------- interrupts and exceptions
+
+  /** Deliver an exception raised by the current instruction (EIP already rewound to it). */
+  raiseException(vector: number, errorCode: number): void {
+    if (pushesErrorCode(vector) && errorCode < 0) errorCode = 0;
+    this.deliver(vector, errorCode);
+  }
+
+  /** Software interrupt (INT n, INT3, INTO): the return address is the next instruction. */
+  softwareInterrupt(vector: number): void {
+    this.deliver(vector, -1);
+  }
+
+  /** Inject an external interrupt (intr_assist); the caller checked canTakeInterrupt(). */
+  injectInterrupt(vector: number): void {
+    this.shadow = false;
+    this.deliver(vector, -1);
+  }
+
+  /**
+   * Deliver through the IDT, returning to the current EIP. A fault while delivering becomes
+   * a double fault; a fault while delivering the double fault is a triple fault.
+   */
+  private deliver(vector: number, errorCode: number): void {
+    try {
+      this.deliverGate(vector, errorCode);
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      if (vector === Vector.DF) {
+        this.tripleFault(`fault (vector ${e.vector}) while delivering a double fault`);
+        return;
+      }
+      try {
+        this.deliverGate(Vector.DF, 0);
+      } catch (e2) {
+        if (!(e2 instanceof GuestFault)) throw e2;
+        this.tripleFault(
+          `fault (vector ${e.vector}) while delivering vector ${vector}, then (vector ${e2.vector}) while delivering the double fault`,
+        );
+      }
+    }
+  }
+
+  /** One delivery through a 32-bit interrupt or trap gate, at CPL 0 (no stack switch). */
+  private deliverGate(vector: number, errorCode: number): void {
+    if (vector * 8 + 7 > this.idtrLimit) fault(Vector.GP, vector * 8 + 2);
+    const lo = this.rd32(this.idtrBase + vector * 8);
+    const hi = this.rd32(this.idtrBase + vector * 8 + 4);
+    const type = (hi >>> 8) & 0x1f;
+    if (type !== 0x0e && type !== 0x0f) fault(Vector.GP, vector * 8 + 2); // task and 16-bit gates: not supported
+    if (!(hi & 0x8000)) fault(Vector.NP, vector * 8 + 2);
+    const eflags = this.getEflags();
+    const sp0 = this.regs[Reg.ESP]!;
+    const cs0 = this.saveSegment(Seg.CS);
+    try {
+      this.push32(eflags);
+      this.push32(this.segSel[Seg.CS]!);
+      this.push32(this.eip);
+      if (errorCode >= 0) this.push32(errorCode);
+      loadSegmentForInterrupt(this, lo >>> 16);
+    } catch (e) {
+      this.regs[Reg.ESP] = sp0;
+      this.restoreSegment(Seg.CS, cs0);
+      throw e;
+    }
+    this.flags = eflags & ~(Flag.TF | Flag.NT | Flag.RF | Flag.VM | (type === 0x0e ? Flag.IF : 0));
+    this.lop = LazyOp.NONE;
+    this.eip = (lo & 0xffff) | (hi & 0xffff0000);
+  }
+
+  saveSegment(s: Seg): [number, number, number, number] {
+    return [this.segSel[s]!, this.segBase[s]!, this.segLimit[s]!, this.segAttr[s]!];
+  }
+
+  restoreSegment(s: Seg, v: [number, number, number, number]): void {
+    this.segSel[s] = v[0];
+    this.segBase[s] = v[1];
+    this.segLimit[s] = v[2];
+    this.segAttr[s] = v[3];
+  }
+
+  /** The vCPU cannot continue: record a report and tell the hypervisor. */
+  tripleFault(why: string): void {
+    this.crashWith(`triple fault: ${why}`);
+    this.vmexit(ExitReason.TRIPLE_FAULT);
+  }
+
+  /** Record a crash report and stop this vCPU for good (the hypervisor then crashes the domain). */
+  crashWith(reason: string): void {
+    this.crash = this.report(reason);
+    this.dead = true;
+    this.abortBlock = true;
+    this.stopRequested = true;
+  }
+
+  report(reason: string): CrashReport {
+    const bytes: string[] = [];
+    const lin = (this.eip + this.segBase[Seg.CS]!) >>> 0;
+    for (let k = 0; k < MAX_INSN_LEN; k++) {
+      const a = lin + k;
+      if (a >= this.mem.ramBytes || !this.fastRead[a >>> PAGE_SHIFT]) break;
+      bytes.push(this.ram[a]!.toString(16).padStart(2, '0'));
+    }
+    const registers: Record<string, number> = {};
+    REG_NAMES.forEach((n, r) => (registers[n] = this.regs[r]! >>> 0));
+    registers.eip = this.eip >>> 0;
+    registers.eflags = this.getEflags() >>> 0;
+    SEG_NAMES.forEach((n, s) => (registers[n] = this.segSel[s]!));
+    registers.cr0 = this.cr0 >>> 0;
+    return { reason, eip: this.eip >>> 0, bytes: bytes.join(' '), registers };
+  }
+}
