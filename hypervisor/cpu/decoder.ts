@@ -117,6 +117,7 @@ export function decodeOne(fetch: FetchByte, start: number): Decoded {
       // F6/F7 /0 and /1: TEST r/m, imm.
       i.imm = i.osz === 1 ? next() : readImm(next, i.osz);
     }
+    if (i.lock && !lockable(i)) exec = execUD;
     i.exec = exec;
     i.len = pc - start;
     const ends = (f & OpFlag.ENDS) !== 0 || (spec.endsIf !== undefined && spec.endsIf(i));
@@ -132,6 +133,42 @@ export function decodeOne(fetch: FetchByte, start: number): Decoded {
 }
 
 class InsnTooLong {}
+
+/** LOCK is legal only on a read-modify-write instruction with a memory destination. */
+function lockable(i: Insn): boolean {
+  if (i.mod === 3 || i.mod < 0) return false;
+  const op = i.op;
+  if (op < 0x40) return (op & 7) <= 1 && (op >> 3) !== 7; // ALU r/m,r except CMP
+  switch (op) {
+    case 0x80:
+    case 0x81:
+    case 0x82:
+    case 0x83:
+      return i.reg !== 7;
+    case 0x86:
+    case 0x87:
+    case 0x1ab:
+    case 0x1b3:
+    case 0x1bb:
+    case 0x1b0:
+    case 0x1b1:
+    case 0x1c0:
+    case 0x1c1:
+      return true;
+    case 0xf6:
+    case 0xf7:
+      return i.reg === 2 || i.reg === 3;
+    case 0xfe:
+    case 0xff:
+      return i.reg <= 1;
+    case 0x1ba:
+      return i.reg >= 5;
+    case 0x1c7:
+      return i.reg === 1;
+    default:
+      return false;
+  }
+}
 
 /** 16-bit ModRM r/m 4–7: SI, DI, BP, BX. */
 const BASE16 = [-1, -1, -1, -1, 6, 7, 5, 3];

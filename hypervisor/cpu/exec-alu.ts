@@ -7,8 +7,8 @@
 import type { Cpu } from './cpu.js';
 import { fault, ud } from './fault.js';
 import type { Insn } from './insn.js';
-import { getCF, LazyOp, settle, testCondition } from './lazy-flags.js';
-import { Flag, Reg, Vector } from './registers.js';
+import { getCF, LazyOp, PARITY_EVEN, settle, testCondition } from './lazy-flags.js';
+import { ARITH_FLAGS, Flag, Reg, Vector } from './registers.js';
 
 export function sizeMask(osz: number): number {
   return osz === 4 ? -1 : osz === 2 ? 0xffff : 0xff;
@@ -181,13 +181,17 @@ export function mulHighS32(a: number, b: number): number {
   return hi;
 }
 
-/** Set flags for a multiply: CF = OF = `overflow`; SF/ZF/PF from `low` (undefined on Intel). */
+/**
+ * Flags after a multiply: CF = OF = `overflow`. SF, ZF, AF and PF are undefined in the SDM;
+ * this follows the Intel cores the native test runs on: ZF and AF cleared, SF and PF from
+ * the low half of the result.
+ */
 function mulFlags(c: Cpu, osz: number, low: number, overflow: boolean): void {
-  c.lop = LazyOp.RESULT;
-  c.lsz = osz << 3;
-  c.lr = low;
-  c.lcf = c.lof = overflow ? 1 : 0;
-  c.laf = 0;
+  const bits = osz << 3;
+  const o = overflow ? 1 : 0;
+  c.flags =
+    (c.flags & ~ARITH_FLAGS) | o | (o << 11) | (PARITY_EVEN[low & 0xff]! << 2) | (((low >>> (bits - 1)) & 1) << 7);
+  c.lop = LazyOp.NONE;
 }
 
 /** MUL r/m (F6/F7 /4). */
@@ -578,9 +582,15 @@ export function btEI(c: Cpu, i: Insn): void {
   bitOp(c, i, i.reg - 4, i.imm, false);
 }
 
+/** BSF/BSR leave CF, OF, SF and AF undefined; Intel cores clear them (PF is left as it was). */
+function scanFlags(c: Cpu): void {
+  settle(c);
+  c.flags &= ~(Flag.CF | Flag.OF | Flag.SF | Flag.AF);
+}
+
 export function bsf(c: Cpu, i: Insn): void {
   const v = c.readRM(i);
-  settle(c);
+  scanFlags(c);
   if (v === 0) {
     c.flags |= Flag.ZF;
     return;
@@ -591,7 +601,7 @@ export function bsf(c: Cpu, i: Insn): void {
 
 export function bsr(c: Cpu, i: Insn): void {
   const v = c.readRM(i);
-  settle(c);
+  scanFlags(c);
   if (v === 0) {
     c.flags |= Flag.ZF;
     return;

@@ -90,14 +90,25 @@ function copyRam(c: Cpu, src: number, dst: number, n: number, osz: number, down:
   const bytes = n * osz;
   if (!down) {
     if (dst <= src || dst >= src + bytes) ram.copyWithin(dst, src, src + bytes);
-    else for (let k = 0; k < bytes; k++) ram[dst + k] = ram[src + k]!;
+    else {
+      // Each element is read whole before it is written.
+      for (let e = 0; e < n; e++) {
+        const o = e * osz;
+        if (osz === 1) ram[dst + o] = ram[src + o]!;
+        else if (osz === 2) c.mem.ramView.setUint16(dst + o, c.mem.ramView.getUint16(src + o, true), true);
+        else c.mem.ramView.setInt32(dst + o, c.mem.ramView.getInt32(src + o, true), true);
+      }
+    }
   } else {
     const lo = src - (n - 1) * osz;
     const dlo = dst - (n - 1) * osz;
     if (dst >= src || dst + osz <= lo) ram.copyWithin(dlo, lo, lo + bytes);
     else {
       for (let e = 0; e < n; e++) {
-        for (let k = 0; k < osz; k++) ram[dst - e * osz + k] = ram[src - e * osz + k]!;
+        const o = e * osz;
+        if (osz === 1) ram[dst - o] = ram[src - o]!;
+        else if (osz === 2) c.mem.ramView.setUint16(dst - o, c.mem.ramView.getUint16(src - o, true), true);
+        else c.mem.ramView.setInt32(dst - o, c.mem.ramView.getInt32(src - o, true), true);
       }
     }
   }

@@ -37,12 +37,12 @@ export interface LazyFlagState {
   laf: number;
 }
 
-/** PARITY[b] is PF for a result whose low byte is b (set when the number of 1 bits is even). */
-const PARITY = new Uint8Array(256);
+/** PARITY_EVEN[b] is PF for a result whose low byte is b (set when the number of 1 bits is even). */
+export const PARITY_EVEN = new Uint8Array(256);
 for (let b = 0; b < 256; b++) {
   let n = 0;
   for (let x = b; x; x >>= 1) n += x & 1;
-  PARITY[b] = n & 1 ? 0 : 1;
+  PARITY_EVEN[b] = n & 1 ? 0 : 1;
 }
 
 function mask(sz: number): number {
@@ -111,7 +111,7 @@ export function getSF(s: LazyFlagState): number {
 
 export function getPF(s: LazyFlagState): number {
   if (s.lop === LazyOp.NONE) return (s.flags >>> 2) & 1;
-  return PARITY[s.lr & 0xff]!;
+  return PARITY_EVEN[s.lr & 0xff]!;
 }
 
 export function getAF(s: LazyFlagState): number {

@@ -4,6 +4,7 @@
  * opcodes pick the handler by ModRM.reg. Opcodes absent here decode to #UD.
  */
 import * as A from './exec-alu.js';
+import * as D from './exec-bcd.js';
 import * as C from './exec-control.js';
 import * as S from './exec-string.js';
 import * as Y from './exec-system.js';
@@ -74,6 +75,13 @@ for (let r = 0; r < 8; r++) {
   def(0xb8 + r, A.movRegImm, OpFlag.IMMZ);
   def(0x1c8 + r, A.bswap, 0);
 }
+def(0x27, D.daa, 0);
+def(0x2f, D.das, 0);
+def(0x37, D.aaa, 0);
+def(0x3f, D.aas, 0);
+def(0xd4, D.aam, OpFlag.IMM8);
+def(0xd5, D.aad, OpFlag.IMM8);
+def(0x62, D.bound, M, { memOnly: true });
 def(0x60, C.pusha, 0);
 def(0x61, C.popa, 0);
 def(0x68, C.pushImm, OpFlag.IMMZ);

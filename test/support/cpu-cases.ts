@@ -1136,7 +1136,6 @@ function controlTransferForms(s: CaseSet): void {
   s.form('into (ce)', (c) => (c.index % 2 ? (c.eflags |= OF) : (c.eflags &= ~OF), [0xce]), 8);
   for (const size of [2, 4] as const) {
     s.form(`bound r${bits(size)},m${bits(size)}&${bits(size)} (62)`, (c) => {
-      c.informational = 'not in the brief\'s list of forms: compared and reported, not failing';
       const rm = c.mem(2 * size);
       const lo = c.value(size);
       const hi = c.value(size);
@@ -1150,9 +1149,8 @@ function controlTransferForms(s: CaseSet): void {
   }
 }
 
-/** Decimal-adjust instructions (valid outside 64-bit mode; AAM 0 raises #DE). Informational for now. */
+/** Decimal-adjust instructions (valid outside 64-bit mode; AAM 0 raises #DE). */
 function bcdForms(s: CaseSet): void {
-  const outside = 'not in the brief\'s list of forms: compared and reported, not failing';
   const forms: [string, number[], number][] = [
     ['daa (27)', [0x27], OF],
     ['das (2f)', [0x2f], OF],
@@ -1161,7 +1159,6 @@ function bcdForms(s: CaseSet): void {
   ];
   for (const [name, code, und] of forms) {
     s.form(name, (c) => {
-      c.informational = outside;
       c.undefinedFlags = und;
       c.setReg(0, 2, c.value(2));
       return code;
@@ -1169,7 +1166,6 @@ function bcdForms(s: CaseSet): void {
   }
   for (const [name, opc] of [['aam', 0xd4], ['aad', 0xd5]] as const) {
     s.form(`${name} imm8 (${hex8(opc)})`, (c) => {
-      c.informational = outside;
       c.undefinedFlags = OF | AF | CF;
       c.setReg(0, 2, c.value(2));
       const imm = c.index < 3 ? [10, 0, 16][c.index]! : c.rng.chance(0.5) ? 10 : c.value(1);
