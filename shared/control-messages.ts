@@ -59,6 +59,15 @@ export interface CrashReport {
   instructionBytes: Uint8Array;
   /** Exit counters by reason name. */
   exits: Record<string, number>;
+  /** General registers, EIP, EFLAGS, selectors and CR0 at the crash (absent when no vCPU state applies). */
+  registers?: Record<string, number>;
+}
+
+/** A vCPU executed HLT with IF=0 and went offline; the domain powers off when every vCPU is down. */
+export interface VcpuDownMessage {
+  kind: 'vcpu-down';
+  domid: number;
+  vcpu: number;
 }
 
 export interface CrashMessage {
@@ -99,7 +108,8 @@ export type ControlMessage =
   | CrashMessage
   | StatsRequestMessage
   | StatsResponseMessage
-  | ConsoleOutputMessage;
+  | ConsoleOutputMessage
+  | VcpuDownMessage;
 
 export type ControlMessageKind = ControlMessage['kind'];
 
@@ -169,14 +179,20 @@ export function validateControlMessage(value: unknown): ControlMessage {
       fields(m, kind, ['kind', 'domid', 'report']);
       domid(m, kind);
       const r = plainObject(m.report, "crash field 'report'");
-      fields(r, 'crash report', ['reason', 'vcpu', 'eip', 'instructionBytes', 'exits']);
+      fields(r, 'crash report', ['reason', 'vcpu', 'eip', 'instructionBytes', 'exits', 'registers']);
       string(r, 'crash report', 'reason', 1, MAX_REASON);
       integer(r, 'crash report', 'vcpu', 0, MAX_VCPUS - 1);
       integer(r, 'crash report', 'eip', 0, 0xffffffff);
       bytes(r, 'crash report', 'instructionBytes', MAX_INSTRUCTION_BYTES);
       counterRecord(r, 'crash report', 'exits');
+      if (r.registers !== undefined) counterRecord(r, 'crash report', 'registers');
       break;
     }
+    case 'vcpu-down':
+      fields(m, kind, ['kind', 'domid', 'vcpu']);
+      domid(m, kind);
+      integer(m, kind, 'vcpu', 0, MAX_VCPUS - 1);
+      break;
     case 'stats-request':
       fields(m, kind, ['kind', 'domid', 'requestId']);
       domid(m, kind);

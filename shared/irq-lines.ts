@@ -88,6 +88,11 @@ export class IrqLines {
     notifyIfSleeping(this.i32, b + K_FLAG, b + K_SLEEPERS);
   }
 
+  /** A one-word view of `vcpu`'s kick flag, for the interpreter to poll once per block. */
+  kickView(vcpu: number): Int32Array {
+    return new Int32Array(this.i32.buffer, this.i32.byteOffset + 4 * (this.kickBase(vcpu) + K_FLAG), 1);
+  }
+
   /** The interpreter's cheap poll (one atomic load). */
   kickPending(vcpu: number): boolean {
     return Atomics.load(this.i32, KICK_BASE + KICK_WORDS * vcpu + K_FLAG) !== 0;

@@ -1,0 +1,43 @@
+/**
+ * Everything a domain's workers are started with (their workerData): the shared memory they map
+ * and the platform the toolstack built. Plain numbers, strings and SharedArrayBuffers only, so it
+ * crosses to a worker by structured clone with the buffers still shared.
+ */
+import type { DomainSharedMemory } from './domain-layout.js';
+
+export interface PciBarAssignment {
+  /** PCI address: bus << 8 | device << 3 | function. */
+  bdf: number;
+  bar: number;
+  address: number;
+  size: number;
+}
+
+export interface DomainConfig {
+  domid: number;
+  name: string;
+  vcpus: number;
+  /** Guest RAM (the device model maps all of it, as qemu-dm does). */
+  ram: SharedArrayBuffer;
+  /** p2m: one type byte per 4 KiB frame of the 4 GiB space (hypervisor/p2m.ts). */
+  p2m: SharedArrayBuffer;
+  /** ioreq page, buffered page, event channels, IRQ lines (shared/domain-layout.ts). */
+  io: DomainSharedMemory;
+  /** The device model's ioreq-server ranges (shared/ioreq-server-ranges.ts). */
+  ranges: SharedArrayBuffer;
+  /** Pause/destroy requests and run states (shared/domain-control.ts). */
+  control: SharedArrayBuffer;
+  /** Counters (shared/run-stats.ts). */
+  stats: SharedArrayBuffer;
+  /** Host input for COM1 (shared/byte-ring.ts), written by the toolstack. */
+  consoleIn: SharedArrayBuffer;
+  /** A port in the device model's event-channel table the toolstack sets pending to wake it. */
+  dmControlPort: number;
+  /** vCPU 0's start: multiboot entry point and info address. */
+  entry: number;
+  multibootInfo: number;
+  /** BARs as the domain builder assigned them (hvmloader's job in Xen). */
+  pciBars: PciBarAssignment[];
+  /** Spin budget before Atomics.wait on the ioreq path (measured: bench/ioreq-bench). */
+  spin: number;
+}

@@ -1,0 +1,78 @@
+/**
+ * Control words the toolstack shares with a domain's workers, for requests that must reach a
+ * thread that is busy or blocked (computing, waiting for an ioreq, in HLT): pause, unpause and
+ * destroy. The toolstack sets a request bit and then wakes the thread the way it sleeps (a kick
+ * for a vCPU in HLT or computing, its Xen wake-up port for a vCPU blocked in an ioreq, the control
+ * port for the device model). Each worker publishes its run state here too.
+ *
+ * Layout (Int32 words): 0 request bits, 1 request generation (futex word for paused threads),
+ * then per thread (vCPUs 0.., the device model last) one state word.
+ */
+
+export const REQ_PAUSE = 1 << 0;
+export const REQ_DESTROY = 1 << 1;
+
+export const enum RunState {
+  STARTING = 0,
+  RUNNING = 1,
+  HALTED = 2, // in HLT with IF=1, waiting for an interrupt
+  BLOCKED_IO = 3, // waiting for the device model
+  PAUSED = 4,
+  DOWN = 5, // HLT with IF=0: this vCPU is offline
+  DEAD = 6, // crashed or destroyed: the thread has ended its loop
+}
+
+export const RUN_STATE_NAMES = ['starting', 'running', 'halted', 'blocked_io', 'paused', 'down', 'dead'] as const;
+
+const W_REQUESTS = 0;
+const W_GENERATION = 1;
+const W_SLEEPERS = 2;
+const STATE_BASE = 4;
+
+export function createDomainControlBuffer(vcpus: number): SharedArrayBuffer {
+  return new SharedArrayBuffer((STATE_BASE + vcpus + 1) * 4);
+}
+
+export class DomainControl {
+  private readonly i32: Int32Array;
+
+  constructor(
+    buffer: SharedArrayBuffer,
+    readonly vcpus: number,
+  ) {
+    this.i32 = new Int32Array(buffer);
+  }
+
+  requests(): number {
+    return Atomics.load(this.i32, W_REQUESTS);
+  }
+
+  /** Set or clear request bits and bump the generation, waking threads parked in waitWhilePaused. */
+  setRequest(bits: number, on: boolean): void {
+    if (on) Atomics.or(this.i32, W_REQUESTS, bits);
+    else Atomics.and(this.i32, W_REQUESTS, ~bits);
+    Atomics.add(this.i32, W_GENERATION, 1);
+    if (Atomics.load(this.i32, W_SLEEPERS) > 0) Atomics.notify(this.i32, W_GENERATION);
+  }
+
+  /** Park while the domain is paused (and not being destroyed). Returns the requests seen last. */
+  waitWhilePaused(): number {
+    for (;;) {
+      const gen = Atomics.load(this.i32, W_GENERATION);
+      const req = Atomics.load(this.i32, W_REQUESTS);
+      if (!(req & REQ_PAUSE) || req & REQ_DESTROY) return req;
+      Atomics.add(this.i32, W_SLEEPERS, 1);
+      Atomics.wait(this.i32, W_GENERATION, gen, 1000);
+      Atomics.sub(this.i32, W_SLEEPERS, 1);
+    }
+  }
+
+  /** Thread index: vCPU n is n, the device model is `vcpus`. */
+  setState(thread: number, state: RunState): void {
+    Atomics.store(this.i32, STATE_BASE + thread, state);
+  }
+
+  state(thread: number): RunState {
+    return Atomics.load(this.i32, STATE_BASE + thread) as RunState;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Counters every thread of a domain keeps in shared memory, so the toolstack can read them at any
+ * moment (even while a vCPU is blocked) without a message round trip. Each thread writes only its
+ * own block; doubles are exact up to 2^53, and a torn read of a counter that is still moving is
+ * harmless for statistics.
+ */
+
+/** Per-vCPU counters. `exit_*` are VM exits by reason (the names --stats uses). */
+export const VCPU_COUNTERS = [
+  'instructions',
+  'exit_io',
+  'exit_mmio',
+  'exit_logdirty',
+  'exit_hlt',
+  'exit_vmcall',
+  'exit_cpuid',
+  'exit_interrupt_window',
+  'exit_external_interrupt',
+  'exit_triple_fault',
+  'ioreq_sync',
+  'ioreq_buffered',
+  'ioreq_wait_ns',
+  'interrupts_injected',
+  'null_reads',
+  'null_writes',
+  'hv_device_accesses',
+  'halt_ns',
+] as const;
+export type VcpuCounter = (typeof VCPU_COUNTERS)[number];
+
+/** Device-model counters. */
+export const DM_COUNTERS = [
+  'ioreqs_served',
+  'buffered_served',
+  'pio',
+  'mmio',
+  'pci_config',
+  'bad_requests',
+  'wakeups',
+  'busy_ns',
+  'irq_level_changes',
+] as const;
+export type DmCounter = (typeof DM_COUNTERS)[number];
+
+export const VCPU_COUNTER_INDEX = Object.fromEntries(VCPU_COUNTERS.map((n, i) => [n, i])) as Record<VcpuCounter, number>;
+export const DM_COUNTER_INDEX = Object.fromEntries(DM_COUNTERS.map((n, i) => [n, i])) as Record<DmCounter, number>;
+
+export function createStatsBuffer(vcpus: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(8 * (vcpus * VCPU_COUNTERS.length + DM_COUNTERS.length));
+}
+
+/** A vCPU's counters: index with VCPU_COUNTER_INDEX. */
+export function vcpuCounters(buffer: SharedArrayBuffer, vcpu: number): Float64Array {
+  return new Float64Array(buffer, 8 * vcpu * VCPU_COUNTERS.length, VCPU_COUNTERS.length);
+}
+
+/** The device model's counters: index with DM_COUNTER_INDEX. */
+export function dmCounters(buffer: SharedArrayBuffer, vcpus: number): Float64Array {
+  return new Float64Array(buffer, 8 * vcpus * VCPU_COUNTERS.length, DM_COUNTERS.length);
+}
