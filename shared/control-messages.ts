@@ -47,6 +47,17 @@ export interface ShutdownMessage {
   kind: 'shutdown';
   domid: number;
   reason: ShutdownReason;
+  /**
+   * The run's exit status when the guest asked for one (isa-debug-exit: (v << 1) | 1, up to
+   * 33 bits; a host process keeps the low 8, as QEMU's does).
+   */
+  exitStatus?: number;
+}
+
+/** A worker has attached the domain and is serving (the device model: ranges published, ports bound). */
+export interface ReadyMessage {
+  kind: 'ready';
+  domid: number;
 }
 
 /** What a crashed domain leaves behind (DESIGN §8). */
@@ -105,6 +116,7 @@ export type ControlMessage =
   | UnpauseMessage
   | DestroyMessage
   | ShutdownMessage
+  | ReadyMessage
   | CrashMessage
   | StatsRequestMessage
   | StatsResponseMessage
@@ -128,6 +140,8 @@ const MAX_REASON = 1024;
 const MAX_INSTRUCTION_BYTES = 16;
 const MAX_RECORD_KEYS = 1024;
 const MAX_CONSOLE_CHUNK = 1 << 20;
+/** isa-debug-exit's status is (v << 1) | 1 for a 32-bit v. */
+const MAX_EXIT_STATUS = 2 ** 33 - 1;
 
 // Plain maps, no records extension: both ends stay stateless.
 const packr = new Packr({ useRecords: false });
@@ -167,13 +181,15 @@ export function validateControlMessage(value: unknown): ControlMessage {
     case 'pause':
     case 'unpause':
     case 'destroy':
+    case 'ready':
       fields(m, kind, ['kind', 'domid']);
       domid(m, kind);
       break;
     case 'shutdown':
-      fields(m, kind, ['kind', 'domid', 'reason']);
+      fields(m, kind, ['kind', 'domid', 'reason', 'exitStatus']);
       domid(m, kind);
       oneOf(m, kind, 'reason', SHUTDOWN_REASONS);
+      if (m.exitStatus !== undefined) integer(m, kind, 'exitStatus', 0, MAX_EXIT_STATUS);
       break;
     case 'crash': {
       fields(m, kind, ['kind', 'domid', 'report']);
