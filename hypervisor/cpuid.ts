@@ -1,0 +1,57 @@
+/**
+ * The CPUID policy the hypervisor presents (Xen handles CPUID itself). A 32-bit, i686-class
+ * processor: the integer features the interpreter implements, no x87/SSE (they raise #UD), and
+ * Xen's hypervisor leaves at 0x40000000 with the "XenVMMXenVMM" signature (DESIGN §2).
+ */
+import type { Cpu } from './cpu/cpu.js';
+import { Reg } from './cpu/registers.js';
+
+const VENDOR = 'GenuineIntel';
+const XEN_SIGNATURE = 'XenVMMXenVMM';
+
+function str4(s: string, at: number): number {
+  return s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24);
+}
+
+// Leaf 1 EDX: TSC(4) MSR(5) CX8(8) APIC(9) SEP(11) CMOV(15) PAT(16). No FPU(0), no MMX/SSE.
+const LEAF1_EDX = (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15) | (1 << 16);
+// Leaf 1 ECX bit 31: running under a hypervisor.
+const LEAF1_ECX = 1 << 31;
+// Family 6, model 15, stepping 11 (a Core 2 of the VT-x era).
+const LEAF1_EAX = (6 << 8) | (15 << 4) | 11;
+
+export interface CpuidResult {
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+}
+
+export function cpuidLeaf(leaf: number, _subleaf: number, vcpuId: number, vcpus: number): CpuidResult {
+  switch (leaf >>> 0) {
+    case 0:
+      return { eax: 1, ebx: str4(VENDOR, 0), edx: str4(VENDOR, 4), ecx: str4(VENDOR, 8) };
+    case 1:
+      return { eax: LEAF1_EAX, ebx: (vcpuId << 24) | (vcpus << 16), ecx: LEAF1_ECX, edx: LEAF1_EDX };
+    case 0x40000000:
+      return { eax: 0x40000001, ebx: str4(XEN_SIGNATURE, 0), ecx: str4(XEN_SIGNATURE, 4), edx: str4(XEN_SIGNATURE, 8) };
+    case 0x40000001:
+      return { eax: (4 << 16) | 19, ebx: 0, ecx: 0, edx: 0 }; // Xen version 4.19
+    case 0x80000000:
+      return { eax: 0x80000000, ebx: 0, ecx: 0, edx: 0 };
+    default:
+      // Out-of-range basic leaves return the highest basic leaf, as Intel parts do.
+      return leaf >>> 0 < 0x80000000 && leaf >>> 0 >= 0x40000002
+        ? { eax: 0, ebx: 0, ecx: 0, edx: 0 }
+        : cpuidLeaf(1, 0, vcpuId, vcpus);
+  }
+}
+
+/** Complete a CPUID exit: EAX/ECX in, EAX/EBX/ECX/EDX out. */
+export function completeCpuid(cpu: Cpu, vcpuId: number, vcpus: number): void {
+  const r = cpuidLeaf(cpu.regs[Reg.EAX]!, cpu.regs[Reg.ECX]!, vcpuId, vcpus);
+  cpu.regs[Reg.EAX] = r.eax;
+  cpu.regs[Reg.EBX] = r.ebx;
+  cpu.regs[Reg.ECX] = r.ecx;
+  cpu.regs[Reg.EDX] = r.edx;
+}

@@ -1,0 +1,55 @@
+/**
+ * VMCALL hypercalls, Xen's 32-bit convention (DESIGN §2): EAX = hypercall number, arguments in
+ * EBX, ECX, EDX, ESI, EDI, result in EAX. One table keyed by number; anything absent returns
+ * -ENOSYS as Xen does. Later issues add their operations here (VCPUOP_up, HVMOPs...).
+ */
+import type { Cpu } from './cpu/cpu.js';
+import { Reg } from './cpu/registers.js';
+
+export const ENOSYS = 38;
+export const EINVAL = 22;
+
+export const HYPERVISOR_sched_op = 29;
+export const HYPERVISOR_xen_version = 17;
+
+export const SCHEDOP_yield = 0;
+export const SCHEDOP_shutdown = 2;
+
+/** What a hypercall may ask of the vCPU that made it. */
+export interface HypercallContext {
+  readonly cpu: Cpu;
+  shutdown(reason: 'poweroff' | 'reboot' | 'crash'): void;
+}
+
+export type Hypercall = (ctx: HypercallContext, a1: number, a2: number, a3: number, a4: number, a5: number) => number;
+
+const XEN_VERSION = (4 << 16) | 19;
+
+const table = new Map<number, Hypercall>([
+  [
+    HYPERVISOR_xen_version,
+    (_ctx, cmd) => (cmd === 0 ? XEN_VERSION : -ENOSYS), // XENVER_version; other sub-ops are not provided
+  ],
+  [
+    HYPERVISOR_sched_op,
+    (ctx, cmd, arg) => {
+      if (cmd === SCHEDOP_yield) return 0;
+      if (cmd === SCHEDOP_shutdown) {
+        // struct sched_shutdown { unsigned int reason; } at guest-physical `arg`.
+        const reason = ctx.cpu.rd32(arg);
+        const named = reason === 0 ? 'poweroff' : reason === 1 ? 'reboot' : reason === 3 ? 'crash' : undefined;
+        if (!named) return -EINVAL;
+        ctx.shutdown(named);
+        return 0;
+      }
+      return -ENOSYS;
+    },
+  ],
+]);
+
+/** Complete a VMCALL exit. */
+export function handleHypercall(ctx: HypercallContext): void {
+  const r = ctx.cpu.regs;
+  const fn = table.get(r[Reg.EAX]! >>> 0);
+  r[Reg.EAX] = fn ? fn(ctx, r[Reg.EBX]!, r[Reg.ECX]!, r[Reg.EDX]!, r[Reg.ESI]!, r[Reg.EDI]!) : -ENOSYS;
+}

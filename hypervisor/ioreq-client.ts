@@ -1,0 +1,91 @@
+/**
+ * The vCPU end of the ioreq channel (Xen's ioreq_send / wait_for_io): fill this vCPU's slot,
+ * publish READY, notify the device model's port, and block until IORESP_READY — spinning
+ * briefly, then sleeping on the vCPU's Xen wake-up word. Writes the device model need not answer
+ * may go through the buffered ring instead (ioreq_send_buffered), falling back to a synchronous
+ * request when the ring refuses them.
+ */
+import type { AttachedDomain } from '../shared/domain-layout.js';
+import { BufferedIoreqProducer } from '../shared/buffered-ioreq.js';
+import type { DomainControl } from '../shared/domain-control.js';
+import { REQ_DESTROY, RunState } from '../shared/domain-control.js';
+import { IoreqRecord, IOREQ_WRITE } from '../shared/ioreq.js';
+import { RunAbort } from './cpu/fault.js';
+
+/** How long one sleep lasts before the vCPU re-checks for a destroy request (ms). */
+const WAIT_SLICE_MS = 50;
+
+export class IoreqClient {
+  readonly req = new IoreqRecord();
+  readonly resp = new IoreqRecord();
+  private readonly port: number;
+  private readonly buffered: BufferedIoreqProducer;
+  /** Nanoseconds spent waiting for responses, and the number of requests. */
+  waitNs = 0;
+  sync = 0;
+  bufferedPosts = 0;
+
+  constructor(
+    private readonly domain: AttachedDomain,
+    private readonly vcpu: number,
+    private readonly control: DomainControl,
+    private readonly spin: number,
+  ) {
+    this.port = domain.ioreq.eventPort(vcpu);
+    this.buffered = new BufferedIoreqProducer(domain.memory.bufferedPage, domain.producerLock, 0);
+  }
+
+  /**
+   * Send `req` (filled by the caller) and wait for the answer; returns the response data's low 32
+   * bits (the high half is in resp.dataHigh). Throws RunAbort if the domain is destroyed while
+   * waiting: the instruction is abandoned, not completed.
+   */
+  send(): number {
+    const { ioreq, guestEventChannels: evtchn } = this.domain;
+    const v = this.vcpu;
+    const t0 = performance.now();
+    let seen = evtchn.xenWakeSequence(v);
+    ioreq.publish(v, this.req);
+    evtchn.send(this.port);
+    this.sync++;
+    if (!ioreq.pollResponse(v)) {
+      this.control.setState(v, RunState.BLOCKED_IO);
+      let spins = this.spin;
+      for (;;) {
+        evtchn.waitXenWake(v, seen, spins, WAIT_SLICE_MS);
+        spins = 0;
+        seen = evtchn.xenWakeSequence(v);
+        if (ioreq.pollResponse(v)) break;
+        if (this.control.requests() & REQ_DESTROY) throw new RunAbort('domain destroyed while waiting for the device model');
+      }
+      this.control.setState(v, RunState.RUNNING);
+    }
+    ioreq.takeResponse(v, this.resp);
+    this.waitNs += (performance.now() - t0) * 1e6;
+    return this.resp.dataLow;
+  }
+
+  /** A single write of `size` bytes the vCPU need not wait for; false if it must go synchronously. */
+  post(type: number, addr: number, size: number, value: number, valueHigh = 0): boolean {
+    if (!this.buffered.tryPost(type, addr, size, value, valueHigh)) return false;
+    this.bufferedPosts++;
+    this.domain.guestEventChannels.send(this.domain.bufioreqPort());
+    return true;
+  }
+
+  /** Fill the request for a single access (count 1, a value, not a pointer). */
+  single(type: number, addr: number, size: number, dir: number, value: number): IoreqRecord {
+    const r = this.req;
+    r.type = type;
+    r.addrLow = addr >>> 0;
+    r.addrHigh = 0;
+    r.size = size;
+    r.count = 1;
+    r.dir = dir;
+    r.dataLow = dir === IOREQ_WRITE ? value >>> 0 : 0;
+    r.dataHigh = 0;
+    r.dataIsPtr = false;
+    r.df = false;
+    return r;
+  }
+}

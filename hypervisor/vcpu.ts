@@ -1,0 +1,265 @@
+/**
+ * One vCPU's life (DESIGN §3): service the hypervisor's timers and the device model's IRQ
+ * wires, intr_assist, run the guest until an exit, handle the exit through the exit table,
+ * block in HLT or on the device model, obey pause and destroy. The same class runs inside a
+ * hypervisor worker (vcpu-worker.ts) or in-process for tests.
+ */
+import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-layout.js';
+import type { DomainConfig } from '../shared/domain-config.js';
+import { DomainControl, REQ_DESTROY, REQ_PAUSE, RunState } from '../shared/domain-control.js';
+import { IoBus } from '../shared/io-bus.js';
+import { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
+import type { ControlMessage, ShutdownReason } from '../shared/control-messages.js';
+import { IoreqProtocolError } from '../shared/ioreq.js';
+import { VCPU_COUNTER_INDEX as C, VCPU_COUNTERS, vcpuCounters } from '../shared/run-stats.js';
+import { Cpu, RunResult } from './cpu/cpu.js';
+import { GuestMemory } from './cpu/guest-memory.js';
+import { completeCpuid } from './cpuid.js';
+import { createPlatformDevices, nextTimerDeadline, registerPlatformDevices, type PlatformDevices } from './devices/platform-devices.js';
+import { exitDispatcher, type ExitHandlers } from './exit-table.js';
+import { handleHypercall } from './hypercalls.js';
+import { intrAssist } from './intr-assist.js';
+import { IoreqClient } from './ioreq-client.js';
+import { MmioHandler } from './mmio.js';
+import { PortIo } from './port-io.js';
+
+/** Instructions per slice while a timer is armed: bounds how late a tick is noticed (~1 ms). */
+const TIMER_SLICE = 100_000;
+/** Slice with no timer armed: kicks and exits interrupt it anyway. */
+const IDLE_SLICE = 20_000_000;
+/** Longest single sleep in HLT before re-checking control words (ms). */
+const MAX_HALT_SLEEP_MS = 1000;
+
+export interface VcpuEnv {
+  config: DomainConfig;
+  vcpu: number;
+  /** Send a control message to the toolstack. */
+  post(message: ControlMessage): void;
+}
+
+export type VcpuOutcome = 'destroyed' | 'crashed' | 'down' | 'shutdown';
+
+export class Vcpu implements ExitHandlers {
+  readonly cpu: Cpu;
+  readonly domain: AttachedDomain;
+  readonly control: DomainControl;
+  readonly counters: Float64Array;
+  readonly platform: PlatformDevices | undefined;
+  private readonly hvBus = new IoBus();
+  private readonly ioreq: IoreqClient;
+  private readonly portIo: PortIo;
+  private readonly mmioHandler: MmioHandler;
+  private readonly startNs = process.hrtime.bigint();
+  private readonly clock = { now: (): number => Number(process.hrtime.bigint() - this.startNs) };
+  private halted = false;
+  private shutdownRequested = false;
+  /** IRQ wire levels last applied to the PIC (bit n = ISA IRQ n). */
+  private appliedLevels = 0;
+
+  constructor(private readonly env: VcpuEnv) {
+    const { config, vcpu } = env;
+    this.domain = attachDomainSharedMemory(config.io);
+    this.control = new DomainControl(config.control, config.vcpus);
+    this.counters = vcpuCounters(config.stats, vcpu);
+    const ranges = new IoreqServerRanges(config.ranges);
+    this.ioreq = new IoreqClient(this.domain, vcpu, this.control, config.spin);
+    if (vcpu === 0) {
+      // The PIC, PIT and RTC are per domain; they live with vCPU 0, which receives the PIC's output.
+      this.platform = createPlatformDevices({
+        clock: this.clock,
+        startTime: Math.floor(Date.now() / 1000),
+        memory: { ramBelow4G: config.ram.byteLength, cpus: config.vcpus },
+      });
+      registerPlatformDevices(this.hvBus, this.platform);
+    }
+    this.portIo = new PortIo(this.hvBus, ranges, this.ioreq);
+    this.mmioHandler = new MmioHandler(ranges, this.ioreq);
+    const mem = new GuestMemory(config.ram, config.p2m);
+    this.cpu = new Cpu(mem, exitDispatcher(this, this.counters));
+    this.cpu.kick = this.domain.irqLines.kickView(vcpu);
+    if (vcpu === 0) this.cpu.resetMultiboot(config.entry, config.multibootInfo);
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  run(): VcpuOutcome {
+    const { control, cpu } = this;
+    const v = this.env.vcpu;
+    control.setState(v, RunState.RUNNING);
+    try {
+      for (;;) {
+        const req = control.requests();
+        if (req & REQ_DESTROY) return this.finish('destroyed');
+        if (req & REQ_PAUSE) {
+          control.setState(v, RunState.PAUSED);
+          control.waitWhilePaused();
+          control.setState(v, RunState.RUNNING);
+          continue;
+        }
+        this.serviceInterrupts();
+        if (this.halted) {
+          if (!this.haltWait()) continue;
+        }
+        if (this.platform && intrAssist(cpu, this.platform.pic)) this.counters[C.interrupts_injected]!++;
+        const armed = this.platform !== undefined && nextTimerDeadline(this.platform.timers) !== Infinity;
+        const result = cpu.run(armed ? TIMER_SLICE : IDLE_SLICE);
+        this.syncCounters();
+        if (result === RunResult.DEAD) return this.crashed();
+        if (this.shutdownRequested) return this.finish('shutdown');
+        if (this.halted && !cpu.interruptsEnabled) {
+          // HLT with IF=0: this vCPU goes offline (Xen's hvm_vcpu_down).
+          control.setState(v, RunState.DOWN);
+          this.env.post({ kind: 'vcpu-down', domid: this.env.config.domid, vcpu: v });
+          return this.parkUntilDestroyed('down');
+        }
+      }
+    } catch (e) {
+      this.syncCounters();
+      const reason =
+        e instanceof IoreqProtocolError
+          ? `ioreq protocol violation by the device model: ${e.message}`
+          : `hypervisor error: ${(e as Error).stack ?? String(e)}`;
+      cpu.crashWith(reason);
+      return this.crashed();
+    }
+  }
+
+  /** Timers due, and the device model's wires, into the PIC. */
+  private serviceInterrupts(): void {
+    const p = this.platform;
+    if (!p) return;
+    for (const t of p.timers) if (t.nextDeadline() <= this.clock.now()) t.service();
+    const lines = this.domain.irqLines;
+    if (!lines.acknowledgeKick(this.env.vcpu) && this.appliedLevels === lines.levels()) return;
+    const edges = lines.takeRisingEdges();
+    const levels = lines.levels();
+    const changed = edges | (levels ^ this.appliedLevels);
+    for (let irq = 0; irq < 16; irq++) {
+      const bit = 1 << irq;
+      if (!(changed & bit)) continue;
+      // A pulse that rose and fell before we looked still reaches the PIC as an edge.
+      if (edges & bit && !(levels & bit)) p.pic.setIrqLevel(irq, true);
+      p.pic.setIrqLevel(irq, (levels & bit) !== 0);
+    }
+    this.appliedLevels = levels;
+  }
+
+  /**
+   * HLT with IF=1: sleep until an interrupt is pending, a timer is due, or the toolstack wants
+   * something. Returns true when the vCPU should run again.
+   */
+  private haltWait(): boolean {
+    const { control, cpu } = this;
+    const v = this.env.vcpu;
+    if (!cpu.interruptsEnabled) return true; // handled after run() returns (vCPU down)
+    const t0 = this.clock.now();
+    control.setState(v, RunState.HALTED);
+    for (;;) {
+      if (control.requests() & (REQ_DESTROY | REQ_PAUSE)) {
+        control.setState(v, RunState.RUNNING);
+        this.counters[C.halt_ns]! += this.clock.now() - t0;
+        return false; // the loop top deals with it; HLT resumes afterwards
+      }
+      this.serviceInterrupts();
+      if (this.platform?.pic.hasPendingInterrupt()) break;
+      const deadline = this.platform ? nextTimerDeadline(this.platform.timers) : Infinity;
+      const sleepMs = Math.min(MAX_HALT_SLEEP_MS, Math.max(0, (deadline - this.clock.now()) / 1e6));
+      // No spin: an idle guest should cost (close to) nothing.
+      this.domain.irqLines.waitForKick(v, 0, sleepMs);
+    }
+    this.halted = false;
+    control.setState(v, RunState.RUNNING);
+    this.counters[C.halt_ns]! += this.clock.now() - t0;
+    return true;
+  }
+
+  private syncCounters(): void {
+    const k = this.counters;
+    k[C.instructions] = this.cpu.instructions;
+    k[C.ioreq_sync] = this.ioreq.sync;
+    k[C.ioreq_buffered] = this.ioreq.bufferedPosts;
+    k[C.ioreq_wait_ns] = this.ioreq.waitNs;
+    k[C.null_reads] = this.portIo.counters.nullReads + this.mmioHandler.counters.nullReads;
+    k[C.null_writes] = this.portIo.counters.nullWrites + this.mmioHandler.counters.nullWrites;
+    k[C.hv_device_accesses] = this.portIo.counters.hvDevice;
+  }
+
+  private crashed(): VcpuOutcome {
+    const report = this.cpu.crash ?? this.cpu.report('vCPU stopped without a report');
+    const exits: Record<string, number> = {};
+    VCPU_COUNTERS.forEach((name, i) => {
+      if (name.startsWith('exit_')) exits[name.slice(5)] = this.counters[i]!;
+    });
+    const bytes = report.bytes ? Uint8Array.from(report.bytes.split(' ').map((b) => parseInt(b, 16))) : new Uint8Array();
+    this.control.setState(this.env.vcpu, RunState.DEAD);
+    this.env.post({
+      kind: 'crash',
+      domid: this.env.config.domid,
+      report: {
+        reason: report.reason.slice(0, 1024),
+        vcpu: this.env.vcpu,
+        eip: report.eip,
+        instructionBytes: bytes,
+        exits,
+        registers: report.registers,
+      },
+    });
+    return 'crashed';
+  }
+
+  private finish(outcome: VcpuOutcome): VcpuOutcome {
+    this.syncCounters();
+    this.control.setState(this.env.vcpu, RunState.DEAD);
+    return outcome;
+  }
+
+  /** An offline vCPU keeps its thread until the domain is destroyed (its state stays readable). */
+  private parkUntilDestroyed(outcome: VcpuOutcome): VcpuOutcome {
+    while (!(this.control.requests() & REQ_DESTROY)) {
+      this.domain.irqLines.waitForKick(this.env.vcpu, 0, MAX_HALT_SLEEP_MS);
+      this.domain.irqLines.acknowledgeKick(this.env.vcpu);
+    }
+    return outcome;
+  }
+
+  // ---------------------------------------------------------------- exit handlers (exit-table.ts)
+
+  io(cpu: Cpu): void {
+    this.portIo.handle(cpu);
+  }
+
+  mmio(cpu: Cpu): void {
+    this.mmioHandler.handle(cpu);
+  }
+
+  hlt(cpu: Cpu): void {
+    this.halted = true;
+    cpu.requestStop();
+  }
+
+  vmcall(cpu: Cpu): void {
+    handleHypercall({ cpu, shutdown: (reason) => this.requestShutdown(reason) });
+  }
+
+  cpuid(cpu: Cpu): void {
+    completeCpuid(cpu, this.env.vcpu, this.env.config.vcpus);
+  }
+
+  interruptWindow(cpu: Cpu): void {
+    cpu.requestStop(); // back to the loop top, where intr_assist injects
+  }
+
+  externalInterrupt(cpu: Cpu): void {
+    cpu.requestStop();
+  }
+
+  tripleFault(_cpu: Cpu): void {
+    // The CPU already recorded the report and stopped; run() returns DEAD.
+  }
+
+  private requestShutdown(reason: ShutdownReason): void {
+    this.shutdownRequested = true;
+    this.cpu.requestStop();
+    this.env.post({ kind: 'shutdown', domid: this.env.config.domid, reason });
+  }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The `hvmsim` command line. Usage errors print one line and exit with status 2, writing nothing.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { EXIT_USAGE } from './exit-status.js';
+import { runCommand } from './run-command.js';
+
+function integerOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in ${min}..${max}`);
+    return n;
+  };
+}
+
+export function buildCli(): Command {
+  const program = new Command('hvmsim')
+    .description("A simulator of Xen's HVM I/O path")
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
+
+  program
+    .command('run')
+    .description('run one guest (multiboot ELF) to completion')
+    .argument('<guest.elf>', 'guest kernel: a multiboot v1 ELF32')
+    .option('--memory <MiB>', 'guest RAM in MiB', integerOption('--memory', 2, 3072), 64)
+    .option('--stats <file.json>', 'write counters and timings as JSON')
+    .option('--spin <n>', 'spin iterations before sleeping on the ioreq path', integerOption('--spin', 0, 1_000_000))
+    .option('--cmdline <text>', 'multiboot command line')
+    .action(async (guest: string, o: { memory: number; stats?: string; spin?: number; cmdline?: string }) => {
+      process.exitCode = await runCommand(
+        guest,
+        { memoryMiB: o.memory, statsFile: o.stats, spin: o.spin, cmdline: o.cmdline },
+        { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin.isTTY ? undefined : process.stdin },
+      );
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    throw e;
+  }
+}
+
+await main(process.argv);

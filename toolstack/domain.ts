@@ -1,0 +1,206 @@
+/**
+ * A running domain as the toolstack sees it (xl/libxl's role): it starts the device-model worker
+ * and, once that is ready, one hypervisor worker per vCPU; streams console output; turns the
+ * workers' messages into one outcome (debug exit, shutdown, crash); and pauses, unpauses and
+ * destroys the domain through shared control words, so a request reaches a thread that is
+ * computing, blocked in an ioreq or sleeping in HLT.
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { decodeControlMessage, type ControlMessage, type CrashReport } from '../shared/control-messages.js';
+import type { DomainConfig } from '../shared/domain-config.js';
+import { DomainControl, REQ_DESTROY, REQ_PAUSE } from '../shared/domain-control.js';
+import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-layout.js';
+import { ByteRing } from '../shared/byte-ring.js';
+import { DM_COUNTERS, dmCounters, VCPU_COUNTERS, vcpuCounters } from '../shared/run-stats.js';
+
+const HV_WORKER = new URL('../hypervisor/vcpu-worker.js', import.meta.url);
+const DM_WORKER = new URL('../device-model/dm-worker.js', import.meta.url);
+
+/** How long a worker may take to leave its loop after destroy before it is terminated. */
+const DESTROY_GRACE_MS = 2000;
+
+export type DomainOutcome =
+  | { kind: 'debug-exit'; status: number }
+  | { kind: 'shutdown'; reason: 'poweroff' | 'reboot' | 'halt' | 'crash' }
+  | { kind: 'crash'; report: CrashReport }
+  | { kind: 'destroyed' };
+
+export interface DomainEvents {
+  console: [Uint8Array];
+  outcome: [DomainOutcome];
+}
+
+export class Domain extends EventEmitter<DomainEvents> {
+  readonly control: DomainControl;
+  private readonly attached: AttachedDomain;
+  private readonly consoleIn: ByteRing;
+  private dm: Worker | undefined;
+  private readonly vcpuWorkers: Worker[] = [];
+  private vcpusDown = new Set<number>();
+  private outcomeValue: DomainOutcome | undefined;
+  private readonly outcomePromise: Promise<DomainOutcome>;
+  private resolveOutcome!: (o: DomainOutcome) => void;
+  private startedAt = 0;
+  private endedAt = 0;
+
+  constructor(readonly config: DomainConfig) {
+    super();
+    this.control = new DomainControl(config.control, config.vcpus);
+    this.attached = attachDomainSharedMemory(config.io);
+    this.consoleIn = new ByteRing(config.consoleIn);
+    this.outcomePromise = new Promise((resolve) => (this.resolveOutcome = resolve));
+  }
+
+  get domid(): number {
+    return this.config.domid;
+  }
+
+  /** Start the device model, wait until it serves requests, then start the vCPUs. */
+  async start(): Promise<void> {
+    this.dm = this.spawn(DM_WORKER, { config: this.config });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (raw: Uint8Array): void => {
+        if (decodeSafe(raw)?.kind === 'ready') {
+          this.dm!.off('message', onMessage);
+          resolve();
+        }
+      };
+      this.dm!.on('message', onMessage);
+      this.dm!.once('error', reject);
+      this.dm!.once('exit', (code) => reject(new Error(`device model exited during start-up (status ${code})`)));
+    });
+    this.startedAt = performance.now();
+    // vCPU 0 starts at the kernel entry; secondary vCPUs are started by the guest (a later issue).
+    this.vcpuWorkers.push(this.spawn(HV_WORKER, { config: this.config, vcpu: 0 }));
+  }
+
+  /** Resolves once the domain has shut down, crashed, or been destroyed. */
+  outcome(): Promise<DomainOutcome> {
+    return this.outcomePromise;
+  }
+
+  /** Wall time from the vCPUs' start to the outcome (or now), ms. */
+  wallMs(): number {
+    if (!this.startedAt) return 0;
+    return (this.endedAt || performance.now()) - this.startedAt;
+  }
+
+  pause(): void {
+    this.control.setRequest(REQ_PAUSE, true);
+    this.kickAll();
+  }
+
+  unpause(): void {
+    this.control.setRequest(REQ_PAUSE, false);
+    this.kickAll();
+  }
+
+  /** Host bytes for COM1 (the device model picks them up when it next wakes). */
+  sendConsoleInput(bytes: Uint8Array): number {
+    const n = this.consoleIn.write(bytes);
+    this.attached.dmEventChannels.setPending(this.config.dmControlPort);
+    return n;
+  }
+
+  /** Stop every thread of the domain; resolves when they have all exited. */
+  async destroy(): Promise<void> {
+    this.control.setRequest(REQ_DESTROY, true);
+    this.kickAll();
+    const workers = [...this.vcpuWorkers, ...(this.dm ? [this.dm] : [])];
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.threadId === -1) return resolve();
+            const timer = setTimeout(() => void w.terminate(), DESTROY_GRACE_MS);
+            w.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
+    this.settle({ kind: 'destroyed' });
+  }
+
+  /** Counters of every thread, read from shared memory (no message round trip). */
+  counters(): { vcpus: Record<string, number>[]; dm: Record<string, number> } {
+    const vcpus: Record<string, number>[] = [];
+    for (let v = 0; v < this.config.vcpus; v++) {
+      const c = vcpuCounters(this.config.stats, v);
+      vcpus.push(Object.fromEntries(VCPU_COUNTERS.map((n, i) => [n, c[i]!])));
+    }
+    const d = dmCounters(this.config.stats, this.config.vcpus);
+    return { vcpus, dm: Object.fromEntries(DM_COUNTERS.map((n, i) => [n, d[i]!])) };
+  }
+
+  /** Wake every thread wherever it sleeps: kicks (running, HLT), Xen wake-ups (ioreq), the DM's port. */
+  private kickAll(): void {
+    const { irqLines, guestEventChannels, ioreq, dmEventChannels } = this.attached;
+    for (let v = 0; v < this.config.vcpus; v++) {
+      irqLines.kick(v);
+      guestEventChannels.setPending(ioreq.eventPort(v));
+    }
+    dmEventChannels.setPending(this.config.dmControlPort);
+  }
+
+  private spawn(url: URL, workerData: unknown): Worker {
+    const w = new Worker(url, { workerData });
+    w.on('message', (raw: Uint8Array) => this.onMessage(raw));
+    w.on('error', (err) => {
+      this.settle({
+        kind: 'crash',
+        report: { reason: `worker failed: ${err.message}`, vcpu: 0, eip: 0, instructionBytes: new Uint8Array(), exits: {} },
+      });
+      void this.destroy();
+    });
+    return w;
+  }
+
+  private onMessage(raw: Uint8Array): void {
+    const m = decodeSafe(raw);
+    if (!m) return;
+    switch (m.kind) {
+      case 'console':
+        this.emit('console', m.bytes);
+        return;
+      case 'shutdown':
+        if (m.exitStatus !== undefined) this.settle({ kind: 'debug-exit', status: m.exitStatus });
+        else this.settle({ kind: 'shutdown', reason: m.reason });
+        void this.destroy();
+        return;
+      case 'crash':
+        this.settle({ kind: 'crash', report: m.report });
+        void this.destroy();
+        return;
+      case 'vcpu-down':
+        this.vcpusDown.add(m.vcpu);
+        // Xen powers the domain off once every vCPU is down.
+        if (this.vcpusDown.size === this.vcpuWorkers.length) {
+          this.settle({ kind: 'shutdown', reason: 'poweroff' });
+          void this.destroy();
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The first outcome wins: a debug exit followed by the vCPU going down is still the debug exit. */
+  private settle(o: DomainOutcome): void {
+    if (this.outcomeValue) return;
+    this.outcomeValue = o;
+    this.endedAt = performance.now();
+    this.emit('outcome', o);
+    this.resolveOutcome(o);
+  }
+}
+
+function decodeSafe(raw: Uint8Array): ControlMessage | undefined {
+  try {
+    return decodeControlMessage(raw);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * `hvmsim run GUEST.elf`: build one domain, stream COM1 to stdout (and stdin to COM1), wait for
+ * its outcome and exit as QEMU would — the isa-debug-exit status, 0 on power-off — or with
+ * EXIT_CRASH and a one-paragraph report on stderr when the domain crashes.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { CrashReport } from '../shared/control-messages.js';
+import { buildDomain, DomainBuildError } from './domain-builder.js';
+import { Domain } from './domain.js';
+import { GuestImageError, readGuestImage } from './elf-loader.js';
+import { EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-status.js';
+import { collectRunStats } from './run-stats.js';
+
+export interface RunOptions {
+  memoryMiB: number;
+  statsFile?: string;
+  spin?: number;
+  cmdline?: string;
+}
+
+export interface RunIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin?: NodeJS.ReadableStream;
+}
+
+export async function runCommand(guestPath: string, opts: RunOptions, io: RunIo): Promise<number> {
+  let domain: Domain;
+  try {
+    const image = readGuestImage(guestPath, { ramBytes: opts.memoryMiB * 2 ** 20 });
+    const config = buildDomain(image, {
+      domid: 1,
+      name: basename(guestPath).replace(/\.elf$/, '').slice(0, 64) || 'guest',
+      memoryMiB: opts.memoryMiB,
+      spin: opts.spin,
+      cmdline: opts.cmdline,
+    });
+    domain = new Domain(config);
+  } catch (e) {
+    if (e instanceof GuestImageError || e instanceof DomainBuildError || e instanceof RangeError) {
+      io.stderr.write(`hvmsim: ${guestPath}: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+
+  domain.on('console', (bytes) => io.stdout.write(bytes));
+  const onInput = (chunk: Buffer): void => void domain.sendConsoleInput(chunk);
+  io.stdin?.on('data', onInput);
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    void domain.destroy();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await domain.start();
+    const outcome = await domain.outcome();
+    await domain.destroy();
+    if (opts.statsFile) writeFileSync(opts.statsFile, JSON.stringify(collectRunStats(guestPath, domain, outcome), null, 2) + '\n');
+    if (interrupted) return EXIT_INTERRUPTED;
+    switch (outcome.kind) {
+      case 'debug-exit':
+        return outcome.status & 0xff;
+      case 'shutdown':
+        if (outcome.reason === 'crash') {
+          io.stderr.write(`hvmsim: domain ${domain.config.name} shut down with reason crash\n`);
+          return EXIT_CRASH;
+        }
+        if (outcome.reason === 'reboot') io.stderr.write(`hvmsim: domain ${domain.config.name} rebooted (not restarted, as QEMU's -no-reboot)\n`);
+        return EXIT_OK;
+      case 'crash':
+        io.stderr.write(crashParagraph(domain.config.name, outcome.report));
+        return EXIT_CRASH;
+      default:
+        return interrupted ? EXIT_INTERRUPTED : EXIT_CRASH;
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    io.stdin?.off('data', onInput);
+    if (io.stdin && 'pause' in io.stdin) (io.stdin as NodeJS.ReadStream).pause();
+  }
+}
+
+function hex(v: number): string {
+  return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+export function crashParagraph(name: string, r: CrashReport): string {
+  const bytes = [...r.instructionBytes].map((b) => b.toString(16).padStart(2, '0')).join(' ') || 'unreadable';
+  const regs = r.registers
+    ? Object.entries(r.registers)
+        .map(([k, v]) => `${k}=${['es', 'cs', 'ss', 'ds', 'fs', 'gs'].includes(k) ? '0x' + v.toString(16) : hex(v)}`)
+        .join(' ')
+    : 'not available';
+  const exits = Object.entries(r.exits)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ');
+  return (
+    `hvmsim: domain ${name} crashed on vCPU ${r.vcpu}: ${r.reason}. ` +
+    `EIP ${hex(r.eip)}, instruction bytes ${bytes}. Registers: ${regs}. Exits: ${exits || 'none'}.\n`
+  );
+}
