@@ -15,6 +15,9 @@
 #include "gdt.h"
 #include "traps.h"
 #include "debug-exit.h"
+#include "interrupt-control.h"
+#include "pic8259.h"
+#include "pit8254.h"
 
 int kmain(uint32_t magic, const struct multiboot_info *mbi);
 
