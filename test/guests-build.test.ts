@@ -11,13 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readGuestImage } from '../toolstack/elf-loader.js';
 import { COMPUTE_SIZES } from '../guests/compute/compute-model.js';
 import {
-  debugExitStatus,
   expectedSerial,
-  GUEST_EXIT_CODE,
   GUEST_NAMES,
   GUEST_TOOLCHAIN_FILE,
   GUESTS_DIR,
   guestElf,
+  guestExitStatus,
 } from './support/guest-files.js';
 import { qemuAvailable, qemuArgs, runUnderQemu } from './support/qemu.js';
 
@@ -93,11 +92,11 @@ describe('guest images', () => {
 });
 
 describe.skipIf(!qemuAvailable())('guests under QEMU', () => {
-  it.each(GUEST_NAMES)('%s prints what it should and exits with its code', async (name) => {
+  it.each(GUEST_NAMES)('%s prints what it should and ends as it should', async (name) => {
     const run = await runUnderQemu(guestElf(name), { memoryMiB: RAM_BYTES >> 20 });
     const expected = await expectedSerial(name);
     expect(run.serial, `qemu-system-i386 ${qemuArgs(guestElf(name)).join(' ')}`).toBe(expected);
-    expect(run.status).toBe(debugExitStatus(GUEST_EXIT_CODE[name]));
+    expect(run.status).toBe(guestExitStatus(name, 'qemu'));
   });
 });
 

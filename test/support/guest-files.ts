@@ -11,15 +11,32 @@ export const GUEST_BIN_DIR = path.join(GUESTS_DIR, 'bin');
 /** The toolchain (gcc and ld version lines) the committed images were built with. */
 export const GUEST_TOOLCHAIN_FILE = path.join(GUEST_BIN_DIR, 'toolchain.txt');
 
-export const GUEST_NAMES = ['hello', 'compute', 'exceptions'] as const;
+export const GUEST_NAMES = ['hello', 'compute', 'exceptions', 'timer', 'uart-irq', 'triple-fault', 'poweroff'] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
 
 export function guestElf(name: GuestName): string {
   return path.join(GUEST_BIN_DIR, `${name}.elf`);
 }
 
-/** The value each guest writes to isa-debug-exit (port 0xF4) when all is well. */
-export const GUEST_EXIT_CODE: Readonly<Record<GuestName, number>> = { hello: 0, compute: 0, exceptions: 0 };
+/**
+ * How each guest's run ends when all is well: a write of `code` to isa-debug-exit (port 0xF4),
+ * a triple fault, or an ACPI S5 power-off (PIIX4 PM1a_CNT). A guest that fails one of its own
+ * checks writes GuestExitCode.CHECK_FAILED instead, whatever its normal end.
+ */
+export type GuestEnd =
+  | { readonly kind: 'debug-exit'; readonly code: number }
+  | { readonly kind: 'triple-fault' }
+  | { readonly kind: 'power-off' };
+
+export const GUEST_END: Readonly<Record<GuestName, GuestEnd>> = {
+  hello: { kind: 'debug-exit', code: 0 },
+  compute: { kind: 'debug-exit', code: 0 },
+  exceptions: { kind: 'debug-exit', code: 0 },
+  timer: { kind: 'debug-exit', code: 0 },
+  'uart-irq': { kind: 'debug-exit', code: 0 },
+  'triple-fault': { kind: 'triple-fault' },
+  poweroff: { kind: 'power-off' },
+};
 
 /** Codes every guest may use (guests/runtime/debug-exit.h). */
 export const GuestExitCode = { OK: 0, CHECK_FAILED: 1, UNHANDLED_TRAP: 0x7f } as const;
@@ -29,10 +46,36 @@ export function debugExitStatus(code: number): number {
   return ((code << 1) | 1) & 0xff;
 }
 
+/** QEMU's status after a guest shuts down by triple fault (with -no-reboot, which qemu.ts passes) or ACPI S5. */
+export const QEMU_TRIPLE_FAULT_STATUS = 0;
+export const QEMU_POWER_OFF_STATUS = 0;
+/**
+ * hvmsim's status when a guest crashes its domain (triple fault: DESIGN §8), with a crash report
+ * on stderr. The lead's default; it differs from QEMU's on purpose. Note that it equals
+ * debugExitStatus(CHECK_FAILED), so tests tell the two apart by the serial output and stderr.
+ */
+export const HVMSIM_CRASH_STATUS = 3;
+/** hvmsim's status after a guest powers its domain off, as QEMU's. */
+export const HVMSIM_POWER_OFF_STATUS = 0;
+
+/** The process exit status a correct run of `name` ends with under each emulator. */
+export function guestExitStatus(name: GuestName, emulator: 'qemu' | 'hvmsim'): number {
+  const end = GUEST_END[name];
+  switch (end.kind) {
+    case 'debug-exit':
+      return debugExitStatus(end.code);
+    case 'triple-fault':
+      return emulator === 'qemu' ? QEMU_TRIPLE_FAULT_STATUS : HVMSIM_CRASH_STATUS;
+    case 'power-off':
+      return emulator === 'qemu' ? QEMU_POWER_OFF_STATUS : HVMSIM_POWER_OFF_STATUS;
+  }
+}
+
 /*
  * What each guest prints, stated from facts independent of any emulator: the multiboot magic,
- * C printf semantics, the exception vectors and error codes of the x86 architecture, and for
- * compute a host model that computes the same results by other means.
+ * C printf semantics, the exception vectors and error codes of the x86 architecture, the
+ * guests' own constants, and for compute a host model that computes the same results by other
+ * means.
  */
 const HELLO_SERIAL =
   'Hello from an hvmsim guest!\n' +
@@ -51,6 +94,44 @@ const EXCEPTIONS_SERIAL =
   "#GP far jump, selector 0x50    vector 13, error 0050, eip insn+0, resumed with handler's EAX: ok\n" +
   'exceptions: 6 of 6 as expected\n';
 
+/*
+ * The interrupt guests print only what does not depend on timing or on the UART's FIFO, so one
+ * text holds for QEMU (SeaBIOS set the PIC and PIT up first) and hvmsim (power-on state).
+ */
+const TIMER_TICKS = 200;
+const TIMER_SERIAL =
+  'timer: PIC at vectors 0x20/0x28 with only IRQ 0 unmasked, PIT channel 0 in mode 2, divisor 1193 (1000 Hz)\n' +
+  'PIT channel 0 counts down (latched reads): yes\n' +
+  `took ${TIMER_TICKS} timer interrupts\n` +
+  'every HLT was woken by a timer interrupt: yes\n' +
+  `IF clear inside the handler: ${TIMER_TICKS} of ${TIMER_TICKS}\n` +
+  `IF set in the interrupted code: ${TIMER_TICKS} of ${TIMER_TICKS}\n` +
+  `PIC ISR shows IRQ 0 in service inside the handler: ${TIMER_TICKS} of ${TIMER_TICKS}\n` +
+  `PIC ISR clear after EOI: ${TIMER_TICKS} of ${TIMER_TICKS}\n` +
+  'timer: all checks passed\n';
+
+/** uart-irq's text goes out through its TX ring; the summary counts it. */
+function uartIrqSerial(): string {
+  const lines = 12;
+  let text = '';
+  for (let i = 1; i <= lines; i++) {
+    text += `ring line ${String(i).padStart(2, '0')}: the quick brown fox jumps over the lazy dog 0123456789\n`;
+  }
+  return (
+    'uart-irq: COM1 THRE interrupt on IRQ 4 (vector 0x24), 128-byte TX ring\n' +
+    text +
+    `uart-irq: queued ${lines} lines, ${text.length} bytes\n` +
+    'bytes sent by the IRQ 4 handler equal bytes queued: yes\n' +
+    'THRE interrupts taken: yes\n' +
+    'other interrupt causes seen: no\n' +
+    'uart-irq: all checks passed\n'
+  );
+}
+
+/* These two print one line and end the machine; anything more is their failure message. */
+const TRIPLE_FAULT_SERIAL = 'triple-fault: loading an IDT with limit 0, then ud2\n';
+const POWEROFF_SERIAL = 'poweroff: writing SLP_EN | SLP_TYP=S5 (0x2000) to PM1a_CNT at 0x604\n';
+
 let computeSerial: string | undefined;
 
 /** The exact COM1 output of a guest that ran correctly (compute's takes ~1 s to work out, then is cached). */
@@ -60,6 +141,14 @@ export async function expectedSerial(name: GuestName): Promise<string> {
       return HELLO_SERIAL;
     case 'exceptions':
       return EXCEPTIONS_SERIAL;
+    case 'timer':
+      return TIMER_SERIAL;
+    case 'uart-irq':
+      return uartIrqSerial();
+    case 'triple-fault':
+      return TRIPLE_FAULT_SERIAL;
+    case 'poweroff':
+      return POWEROFF_SERIAL;
     case 'compute': {
       if (computeSerial === undefined) {
         const { computeExpectedSerial } = await import('../../guests/compute/compute-model.js');
