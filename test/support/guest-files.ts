@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { EXIT_CRASH, EXIT_OK } from '../../toolstack/exit-status.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GUESTS_DIR = path.join(REPO_ROOT, 'guests');
@@ -50,13 +51,12 @@ export function debugExitStatus(code: number): number {
 export const QEMU_TRIPLE_FAULT_STATUS = 0;
 export const QEMU_POWER_OFF_STATUS = 0;
 /**
- * hvmsim's status when a guest crashes its domain (triple fault: DESIGN §8), with a crash report
- * on stderr. The lead's default; it differs from QEMU's on purpose. Note that it equals
- * debugExitStatus(CHECK_FAILED), so tests tell the two apart by the serial output and stderr.
+ * hvmsim's status when a guest crashes its domain (a triple fault: DESIGN §8), with a crash
+ * report on stderr; QEMU (0, as a reset) cannot tell it from a clean end, hvmsim does.
  */
-export const HVMSIM_CRASH_STATUS = 3;
+export const HVMSIM_CRASH_STATUS = EXIT_CRASH;
 /** hvmsim's status after a guest powers its domain off, as QEMU's. */
-export const HVMSIM_POWER_OFF_STATUS = 0;
+export const HVMSIM_POWER_OFF_STATUS = EXIT_OK;
 
 /** The process exit status a correct run of `name` ends with under each emulator. */
 export function guestExitStatus(name: GuestName, emulator: 'qemu' | 'hvmsim'): number {
