@@ -12,7 +12,7 @@ export const GUEST_BIN_DIR = path.join(GUESTS_DIR, 'bin');
 /** The toolchain (gcc and ld version lines) the committed images were built with. */
 export const GUEST_TOOLCHAIN_FILE = path.join(GUEST_BIN_DIR, 'toolchain.txt');
 
-export const GUEST_NAMES = ['hello', 'compute', 'exceptions', 'timer', 'uart-irq', 'triple-fault', 'poweroff'] as const;
+export const GUEST_NAMES = ['hello', 'compute', 'exceptions', 'timer', 'uart-irq', 'triple-fault', 'poweroff', 'ioreq-loop', 'idle'] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
 
 export function guestElf(name: GuestName): string {
@@ -37,6 +37,8 @@ export const GUEST_END: Readonly<Record<GuestName, GuestEnd>> = {
   'uart-irq': { kind: 'debug-exit', code: 0 },
   'triple-fault': { kind: 'triple-fault' },
   poweroff: { kind: 'power-off' },
+  'ioreq-loop': { kind: 'debug-exit', code: 0 },
+  idle: { kind: 'debug-exit', code: 0 },
 };
 
 /** Codes every guest may use (guests/runtime/debug-exit.h). */
@@ -132,6 +134,10 @@ function uartIrqSerial(): string {
 const TRIPLE_FAULT_SERIAL = 'triple-fault: loading an IDT with limit 0, then ud2\n';
 const POWEROFF_SERIAL = 'poweroff: writing SLP_EN | SLP_TYP=S5 (0x2000) to PM1a_CNT at 0x604\n';
 
+/* The benchmark guests, at their default command-line values. */
+const IOREQ_LOOP_SERIAL = 'ioreq-loop: 20000 round trips of out+in on port 0x3ff, 0 mismatches\n';
+const IDLE_SERIAL = 'idle: 100 ticks at 100 Hz\n';
+
 let computeSerial: string | undefined;
 
 /** The exact COM1 output of a guest that ran correctly (compute's takes ~1 s to work out, then is cached). */
@@ -149,6 +155,10 @@ export async function expectedSerial(name: GuestName): Promise<string> {
       return TRIPLE_FAULT_SERIAL;
     case 'poweroff':
       return POWEROFF_SERIAL;
+    case 'ioreq-loop':
+      return IOREQ_LOOP_SERIAL;
+    case 'idle':
+      return IDLE_SERIAL;
     case 'compute': {
       if (computeSerial === undefined) {
         const { computeExpectedSerial } = await import('../../guests/compute/compute-model.js');
