@@ -137,8 +137,12 @@ export class Vcpu implements ExitHandlers {
     for (let irq = 0; irq < 16; irq++) {
       const bit = 1 << irq;
       if (!(changed & bit)) continue;
-      // A pulse that rose and fell before we looked still reaches the PIC as an edge.
-      if (edges & bit && !(levels & bit)) p.pic.setIrqLevel(irq, true);
+      // Every rise since we last looked reaches the PIC as an edge, even a pulse that is over
+      // or a low-high dip the PIC never saw (Xen's vPIC sees each level change as it happens).
+      if (edges & bit) {
+        p.pic.setIrqLevel(irq, false);
+        p.pic.setIrqLevel(irq, true);
+      }
       p.pic.setIrqLevel(irq, (levels & bit) !== 0);
     }
     this.appliedLevels = levels;

@@ -58,7 +58,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   /** Start the device model, wait until it serves requests, then start the vCPUs. */
   async start(): Promise<void> {
-    this.dm = this.spawn(DM_WORKER, { config: this.config });
+    this.dm = this.spawn(DM_WORKER, this.config);
     await new Promise<void>((resolve, reject) => {
       const onMessage = (raw: Uint8Array): void => {
         if (decodeSafe(raw)?.kind === 'ready') {

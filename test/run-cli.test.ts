@@ -1,0 +1,85 @@
+/**
+ * `hvmsim run` as a user meets it: bad input gets one clear line and status 2 with nothing
+ * written; --stats writes the documented names; counters are identical run to run for a guest
+ * with no wall-clock input.
+ */
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { guestElf } from './support/guest-files.js';
+import { runHvmsim } from './support/hvmsim-cli.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'hvmsim-cli-'));
+
+function expectUsageError(r: { stdout: string; stderr: string; status: number | null }, pattern: RegExp): void {
+  expect(r.status).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+}
+
+describe('hvmsim run: bad input', () => {
+  test('a file that is not an ELF', async () => {
+    const f = path.join(dir, 'not-elf.bin');
+    writeFileSync(f, 'MZ this is not an ELF file at all, but it is long enough to look at.......');
+    expectUsageError(await runHvmsim(['run', f]), /not an ELF/i);
+  });
+
+  test('a missing file', async () => {
+    expectUsageError(await runHvmsim(['run', path.join(dir, 'nope.elf')]), /nope\.elf/);
+  });
+
+  test('an ELF without a multiboot header', async () => {
+    // A valid i386 ELF whose multiboot header was blanked.
+    const bytes = readFileSync(guestElf('hello'));
+    const magic = Buffer.from([0x02, 0xb0, 0xad, 0x1b]);
+    const at = bytes.indexOf(magic);
+    expect(at).toBeGreaterThan(0);
+    const copy = Buffer.from(bytes);
+    copy.fill(0, at, at + 12);
+    const f = path.join(dir, 'no-multiboot.elf');
+    writeFileSync(f, copy);
+    expectUsageError(await runHvmsim(['run', f]), /multiboot/i);
+  });
+
+  test('a guest that does not fit in --memory', async () => {
+    expectUsageError(await runHvmsim(['run', guestElf('hello'), '--memory', '1']), /--memory/);
+  });
+
+  test('an unknown option', async () => {
+    expectUsageError(await runHvmsim(['run', guestElf('hello'), '--frobnicate']), /unknown option/);
+  });
+
+  test('a --stats file is not written when the run cannot start', async () => {
+    const stats = path.join(dir, 'never.json');
+    await runHvmsim(['run', path.join(dir, 'nope.elf'), '--stats', stats]);
+    expect(existsSync(stats)).toBe(false);
+  });
+});
+
+describe('hvmsim run --stats', () => {
+  test('names and deterministic counters', async () => {
+    const runs = [];
+    for (let k = 0; k < 2; k++) {
+      const f = path.join(dir, `stats-${k}.json`);
+      const r = await runHvmsim(['run', guestElf('exceptions'), '--stats', f]);
+      expect(r.status).toBe(1);
+      runs.push(JSON.parse(readFileSync(f, 'utf8')));
+    }
+    const [a, b] = runs;
+    for (const key of ['instructions', 'exits', 'ioreqs', 'interrupts_injected', 'wall_ms', 'mips']) expect(a).toHaveProperty(key);
+    for (const key of ['io', 'mmio', 'hlt', 'vmcall', 'cpuid', 'interrupt_window', 'external_interrupt', 'logdirty']) {
+      expect(a.exits).toHaveProperty(key);
+    }
+    expect(a.ioreqs).toHaveProperty('sync');
+    expect(a.ioreqs).toHaveProperty('buffered');
+    expect(a.instructions).toBeGreaterThan(1000);
+    // Every COM1 access is a port exit that becomes a synchronous ioreq.
+    expect(a.exits.io).toBeGreaterThan(100);
+    expect(a.ioreqs.sync).toBe(a.exits.io);
+    expect(a.device_model.ioreqs_served).toBe(a.ioreqs.sync);
+    const deterministic = (s: typeof a) => ({ instructions: s.instructions, exits: s.exits, ioreqs: s.ioreqs, irq: s.interrupts_injected });
+    expect(deterministic(b)).toEqual(deterministic(a));
+  });
+});
