@@ -13,9 +13,8 @@ import { DomainControl, REQ_DESTROY, REQ_PAUSE } from '../shared/domain-control.
 import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-layout.js';
 import { ByteRing } from '../shared/byte-ring.js';
 import { DM_COUNTERS, dmCounters, VCPU_COUNTERS, vcpuCounters } from '../shared/run-stats.js';
+import { DM_WORKER, VCPU_WORKER } from './worker-urls.js';
 
-const HV_WORKER = new URL('../hypervisor/vcpu-worker.js', import.meta.url);
-const DM_WORKER = new URL('../device-model/dm-worker.js', import.meta.url);
 
 /** How long a worker may take to leave its loop after destroy before it is terminated. */
 const DESTROY_GRACE_MS = 2000;
@@ -43,6 +42,11 @@ export class Domain extends EventEmitter<DomainEvents> {
   private resolveOutcome!: (o: DomainOutcome) => void;
   private startedAt = 0;
   private endedAt = 0;
+  /** Workers that did not leave their loop within the grace period and had to be terminated. */
+  forcedTerminations = 0;
+  private destroying: Promise<void> | undefined;
+  /** Every worker started, and a promise of its exit. */
+  private readonly exits = new Map<Worker, Promise<void>>();
 
   constructor(readonly config: DomainConfig) {
     super();
@@ -72,7 +76,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     });
     this.startedAt = performance.now();
     // vCPU 0 starts at the kernel entry; secondary vCPUs are started by the guest (a later issue).
-    this.vcpuWorkers.push(this.spawn(HV_WORKER, { config: this.config, vcpu: 0 }));
+    this.vcpuWorkers.push(this.spawn(VCPU_WORKER, { config: this.config, vcpu: 0 }));
   }
 
   /** Resolves once the domain has shut down, crashed, or been destroyed. */
@@ -103,23 +107,24 @@ export class Domain extends EventEmitter<DomainEvents> {
     return n;
   }
 
-  /** Stop every thread of the domain; resolves when they have all exited. */
-  async destroy(): Promise<void> {
+  /** Stop every thread of the domain; resolves when they have all exited. Safe to call repeatedly. */
+  destroy(): Promise<void> {
+    this.destroying ??= this.doDestroy();
+    return this.destroying;
+  }
+
+  private async doDestroy(): Promise<void> {
     this.control.setRequest(REQ_DESTROY, true);
     this.kickAll();
-    const workers = [...this.vcpuWorkers, ...(this.dm ? [this.dm] : [])];
     await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            if (w.threadId === -1) return resolve();
-            const timer = setTimeout(() => void w.terminate(), DESTROY_GRACE_MS);
-            w.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-          }),
-      ),
+      [...this.exits.entries()].map(async ([w, exited]) => {
+        const timer = setTimeout(() => {
+          this.forcedTerminations++;
+          void w.terminate();
+        }, DESTROY_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
     );
     this.settle({ kind: 'destroyed' });
   }
@@ -147,6 +152,7 @@ export class Domain extends EventEmitter<DomainEvents> {
 
   private spawn(url: URL, workerData: unknown): Worker {
     const w = new Worker(url, { workerData });
+    this.exits.set(w, new Promise((resolve) => w.once('exit', () => resolve())));
     w.on('message', (raw: Uint8Array) => this.onMessage(raw));
     w.on('error', (err) => {
       this.settle({
