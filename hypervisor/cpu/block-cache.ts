@@ -9,10 +9,17 @@ import type { Cpu } from './cpu.js';
 import { decodeBlock } from './decoder.js';
 import type { Insn } from './insn.js';
 
+/** A block compiled to one JavaScript function (block-compiler.ts). */
+export type CompiledBlock = (c: Cpu) => void;
+
 export class Block {
   valid = true;
   next0: Block | null = null;
   next1: Block | null = null;
+  /** Interpreted executions so far: the block is compiled when this reaches Cpu.compileThreshold. */
+  hits = 0;
+  /** The compiled form, once the block is hot; null while it is interpreted. */
+  fn: CompiledBlock | null = null;
   constructor(
     readonly start: number,
     readonly insns: Insn[],
@@ -24,8 +31,9 @@ export class Block {
 export class BlockCache {
   private readonly map = new Map<number, Block>();
   private readonly byFrame = new Map<number, Block[]>();
-  /** Blocks decoded (for statistics). */
+  /** Blocks decoded and blocks compiled (for statistics). */
   decoded = 0;
+  compiled = 0;
 
   constructor(private readonly cpu: Cpu) {}
 

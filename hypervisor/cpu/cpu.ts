@@ -10,6 +10,7 @@
  */
 import { P2mType, PAGE_SHIFT } from '../p2m.js';
 import { BlockCache, type Block } from './block-cache.js';
+import { compileBlock } from './block-compiler.js';
 import { ExitInfo, ExitReason, IoDir } from './exit.js';
 import { fault, GuestFault, pushesErrorCode, RunAbort } from './fault.js';
 import type { GuestMemory } from './guest-memory.js';
@@ -36,7 +37,17 @@ export const enum RunResult {
 
 const MAX_INSN_LEN = 15;
 
+/**
+ * Interpreted executions of a block before it is compiled to JavaScript (block-compiler.ts):
+ * compiling costs about as much as a few hundred interpreted runs, and V8 needs a few
+ * hundred calls of a new function before it optimises it.
+ */
+export const DEFAULT_COMPILE_THRESHOLD = 200;
+
 export class Cpu implements LazyFlagState {
+  /** compileThreshold of CPUs created from now on (tests force 0 or Infinity through it). */
+  static defaultCompileThreshold = DEFAULT_COMPILE_THRESHOLD;
+
   readonly regs = new Int32Array(8);
   eip = 0;
   /** EIP of the instruction being executed (faults rewind to it). */
@@ -82,6 +93,12 @@ export class Cpu implements LazyFlagState {
   readonly exit = new ExitInfo();
   crash: CrashReport | null = null;
   dead = false;
+
+  /**
+   * Executions of a block before it is compiled: 0 compiles every block before its first run,
+   * Infinity never compiles (pure interpreter). Settable at any time.
+   */
+  compileThreshold = Cpu.defaultCompileThreshold;
 
   /** Set when the current block must not continue (stop request, code write, abort). */
   abortBlock = false;
@@ -422,8 +439,15 @@ export class Cpu implements LazyFlagState {
       const lin = (this.eip + this.segBase[Seg.CS]!) | 0;
       if (block === null || block.start !== lin || !block.valid) block = this.blocks.lookup(lin);
       const shadowed = this.shadow;
-      const next = this.execBlock(block, shadowed ? 1 : block.insns.length);
-      if (shadowed) this.shadow = false;
+      let next: Block | null;
+      if (shadowed) {
+        // One instruction in an interrupt shadow: always interpreted.
+        next = this.execBlock(block, 1);
+        this.shadow = false;
+      } else {
+        if (block.fn === null && block.hits++ >= this.compileThreshold) compileBlock(this, block);
+        next = block.fn !== null ? this.execCompiled(block) : this.execBlock(block, block.insns.length);
+      }
       if (this.dead) return RunResult.DEAD;
       if (this.stopRequested) break;
       block = next;
@@ -463,6 +487,31 @@ export class Cpu implements LazyFlagState {
     }
     this.instructions += k;
     if (count !== insns.length) return null;
+    return this.blocks.successor(b, (this.eip + this.segBase[Seg.CS]!) | 0);
+  }
+
+  /**
+   * Run a compiled block to its end or its first abort. The generated code counts retired
+   * instructions itself and, before anything that can throw, leaves `curEip` at the
+   * instruction doing it and the registers and flags in this object.
+   */
+  private execCompiled(b: Block): Block | null {
+    this.abortBlock = false;
+    try {
+      b.fn!(this);
+    } catch (e) {
+      this.eip = this.curEip;
+      if (e instanceof GuestFault) {
+        this.raiseException(e.vector, e.errorCode);
+        return null;
+      }
+      if (e instanceof RunAbort) {
+        this.stopRequested = true;
+        return null;
+      }
+      throw e;
+    }
+    if (this.abortBlock) return null;
     return this.blocks.successor(b, (this.eip + this.segBase[Seg.CS]!) | 0);
   }
 

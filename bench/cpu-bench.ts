@@ -1,0 +1,185 @@
+/**
+ * CPU speed: runs guests/bin/compute.elf in-process on a bare Cpu, interpreted and with the
+ * block compiler, checks the serial output against the host model of compute.c, and times the
+ * same image under qemu-system-i386 in the same run. Medians over --trials runs.
+ *
+ * Run: `npm run bench:cpu -- [--trials N] [--mode interp|compiled|both] [--threshold N]
+ *       [--profile [dir]] [--no-qemu] [--elf path]`
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { computeExpectedSerial } from '../guests/compute/compute-model.js';
+import { runGuest, type GuestRun } from './cpu-bench-guest.js';
+import { profile } from './cpu-bench-profile.js';
+import { qemuUnavailable, timeUnderQemu, type TimedQemuRun } from './qemu-runner.js';
+
+type Mode = 'interp' | 'compiled';
+
+interface Options {
+  trials: number;
+  mode: 'interp' | 'compiled' | 'both';
+  threshold?: number;
+  profile?: string | true;
+  qemu: boolean;
+  elf?: string;
+}
+
+/** The repository root: the nearest directory above this file holding package.json. */
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root (package.json) above the benchmark');
+    dir = up;
+  }
+  return dir;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
+
+const nonNegativeInt = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0');
+  return n;
+};
+
+/** Threshold per mode: the interpreter never compiles. */
+function thresholdFor(mode: Mode, opts: Options): number | undefined {
+  return mode === 'interp' ? Infinity : opts.threshold;
+}
+
+function describeFailure(run: GuestRun, expected: string): string {
+  let at = 0;
+  while (at < expected.length && run.serial[at] === expected[at]) at++;
+  return [
+    `ended: ${run.ended}, debug-exit code ${run.exitCode}, ${run.instructions} instructions`,
+    `serial differs from the expected output at offset ${at}:`,
+    `  expected: ${JSON.stringify(expected.slice(Math.max(0, at - 40), at + 80))}`,
+    `  got:      ${JSON.stringify(run.serial.slice(Math.max(0, at - 40), at + 80))}`,
+  ].join('\n');
+}
+
+function checkRun(mode: Mode, run: GuestRun, expected: string): void {
+  if (run.serial === expected && run.exitCode === 0) return;
+  console.error(`cpu-bench: ${mode} run of the guest is WRONG\n${describeFailure(run, expected)}`);
+  process.exit(1);
+}
+
+const fmt = (n: number, d = 1): string => n.toFixed(d);
+
+async function main(): Promise<void> {
+  const opts = new Command()
+    .name('cpu-bench')
+    .description('CPU speed on the compute guest: interpreter, block compiler and QEMU TCG')
+    .option('--trials <n>', 'timed runs per configuration (medians are reported)', positiveInt, 3)
+    .option('--mode <mode>', 'interp, compiled or both', 'both')
+    .option('--threshold <n>', 'block executions before compiling (default: the Cpu default)', nonNegativeInt)
+    .option('--profile [dir]', 'write a V8 CPU profile per mode (default dir: .) and print the top self times')
+    .option('--no-qemu', 'skip the QEMU comparison')
+    .option('--elf <path>', 'guest image (default guests/bin/compute.elf)')
+    .parse()
+    .opts<Options>();
+  if (!['interp', 'compiled', 'both'].includes(opts.mode)) throw new InvalidArgumentError(`unknown --mode ${opts.mode}`);
+  const modes: Mode[] = opts.mode === 'both' ? ['interp', 'compiled'] : [opts.mode];
+  const root = repoRoot();
+  const elf = opts.elf ?? path.join(root, 'guests', 'bin', 'compute.elf');
+  const custom = opts.elf !== undefined;
+
+  let t0 = performance.now();
+  const expected = custom ? undefined : computeExpectedSerial();
+  if (expected !== undefined) console.log(`expected serial from the host model: ${expected.length} bytes (${fmt(performance.now() - t0, 0)} ms)`);
+  console.log(`guest: ${path.relative(process.cwd(), elf)}; trials: ${opts.trials}; node ${process.version}`);
+
+  const runs = new Map<Mode, GuestRun[]>(modes.map((m) => [m, []]));
+  for (let t = 0; t < opts.trials; t++) {
+    for (const mode of modes) {
+      const run = runGuest(elf, { compileThreshold: thresholdFor(mode, opts) });
+      if (expected !== undefined) checkRun(mode, run, expected);
+      else if (run.exitCode === null) console.warn(`${mode}: the guest ended without a debug-exit (${run.ended})`);
+      runs.get(mode)!.push(run);
+      console.log(
+        `  trial ${t + 1} ${mode.padEnd(8)} ${run.instructions} insns  ${fmt(run.ms, 0).padStart(6)} ms  ${fmt(run.instructions / run.ms / 1000).padStart(6)} MIPS` +
+          (mode === 'compiled' ? `  (${run.blocksCompiled} of ${run.blocksDecoded} blocks compiled)` : ''),
+      );
+    }
+  }
+
+  let qemu: TimedQemuRun[] = [];
+  let qemuStartup: number | undefined;
+  const noQemu = opts.qemu ? qemuUnavailable() : 'disabled by --no-qemu';
+  if (noQemu === null) {
+    for (let t = 0; t < opts.trials; t++) {
+      const q = await timeUnderQemu(elf);
+      if (expected !== undefined && q.serial !== expected) {
+        console.error(`cpu-bench: QEMU's serial output differs from the host model (status ${q.status})`);
+        process.exit(1);
+      }
+      qemu.push(q);
+      console.log(`  trial ${t + 1} qemu     ${fmt(q.ms, 0).padStart(6)} ms wall (status ${q.status})`);
+    }
+    // QEMU's fixed cost (process, firmware, loading): the hello guest runs almost nothing else.
+    const hello = path.join(root, 'guests', 'bin', 'hello.elf');
+    if (existsSync(hello)) {
+      const s: number[] = [];
+      for (let t = 0; t < opts.trials; t++) s.push((await timeUnderQemu(hello)).ms);
+      qemuStartup = median(s);
+    }
+  }
+
+  console.log('\nmedians:');
+  const qemuMs = qemu.length ? median(qemu.map((q) => q.ms)) : undefined;
+  for (const mode of modes) {
+    const rs = runs.get(mode)!;
+    const ms = median(rs.map((r) => r.ms));
+    const insns = rs[0]!.instructions;
+    let line = `  hvmsim ${mode.padEnd(8)} ${fmt(ms, 0).padStart(6)} ms  ${fmt(insns / ms / 1000).padStart(6)} MIPS  (${insns} instructions)`;
+    if (qemuMs !== undefined) line += `  hvmsim/QEMU time ${fmt(ms / qemuMs, 2)}x`;
+    console.log(line);
+  }
+  if (qemuMs !== undefined) {
+    let line = `  qemu-system-i386 TCG ${fmt(qemuMs, 0)} ms wall`;
+    if (qemuStartup !== undefined) {
+      const net = Math.max(1, qemuMs - qemuStartup);
+      const insns = runs.get(modes[0]!)![0]!.instructions;
+      line += ` (of which ~${fmt(qemuStartup, 0)} ms start-up, measured on hello.elf: ~${fmt(insns / net / 1000, 0)} MIPS net)`;
+    }
+    console.log(line);
+    console.log('  (hvmsim times are Cpu.run only; QEMU times are whole-process wall time)');
+  } else {
+    console.log(`  QEMU: skipped (${noQemu})`);
+  }
+
+  if (opts.profile !== undefined) {
+    const dir = opts.profile === true ? '.' : opts.profile;
+    for (const mode of modes) {
+      const file = path.join(dir, `cpu-bench-${mode}.cpuprofile`);
+      t0 = performance.now();
+      const { result, top } = await profile(
+        file,
+        () => runGuest(elf, { compileThreshold: thresholdFor(mode, opts) }),
+        15,
+        [{ match: /^blk_/, name: 'compiled blocks (all)' }],
+      );
+      if (expected !== undefined) checkRun(mode, result, expected);
+      console.log(`\nprofile, ${mode} (${fmt(performance.now() - t0, 0)} ms under the profiler) -> ${file}`);
+      for (const e of top) console.log(`  ${fmt(e.percent).padStart(5)} %  ${e.name}  ${e.where}`);
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+/**
+ * The block compiler: a hot block's decoded instructions become one JavaScript function, built
+ * with `new Function` once (research/node-limits.md §4: per-block functions with registers in a
+ * typed array ran 5x faster than per-instruction closures). Inside it, guest registers, segment
+ * bases and the lazy flag record live in locals; operand sizes, register numbers, displacements
+ * and immediates are literals; RAM accesses are inline. Instructions without an inline form
+ * (compile-insns.ts) call their interpreter handler with the state written back first.
+ *
+ * What the Cpu sees is what the interpreter (Cpu.execBlock) would leave: the same retired
+ * instruction count, EIP rewound to a faulting instruction, registers and flags written back
+ * before anything that can exit or throw, and the block left after an instruction that set
+ * `abortBlock` (self-modifying code, a stop request). The run loop never enters compiled code
+ * for a single shadowed instruction, and still checks kicks once per block.
+ */
+import type { Block, CompiledBlock } from './block-cache.js';
+import { BlockContext } from './compile-context.js';
+import { generatorFor } from './compile-insns.js';
+import type { Cpu } from './cpu.js';
+import type { Exec, Insn } from './insn.js';
+import { getCF, PARITY_EVEN, testCondition } from './lazy-flags.js';
+
+/** Names the outer function binds for the block function (see compile-context.ts). */
+const OUTER_PARAMS = ['I', 'H', 'R', 'SB', 'FR', 'FW', 'M8', 'M32', 'MV', 'TC', 'GCF', 'PE'] as const;
+
+export interface BlockSource {
+  /** The outer function body: binds constants, returns the block function. */
+  readonly source: string;
+  /** Instructions compiled inline (the others call their handler). */
+  readonly inline: number;
+}
+
+/** JavaScript source for block `b`. */
+export function blockSource(b: Block): BlockSource {
+  const insns = b.insns;
+  const ctx = new BlockContext(insns);
+  const handlers: number[] = [];
+  let off = 0;
+  let inline = 0;
+  for (let n = 0; n < insns.length; n++) {
+    const i = insns[n]!;
+    const last = n === insns.length - 1;
+    ctx.index = n;
+    ctx.curOff = off;
+    ctx.nextOff = off + i.len;
+    const gen = generatorFor(i);
+    if (gen !== undefined && gen(ctx, i, last)) {
+      inline++;
+      ctx.emitAbortCheck(last);
+    } else {
+      handlers.push(n);
+      ctx.callHandler(last);
+    }
+    off += i.len;
+  }
+  // Epilogue: everything back into the Cpu, the block's instructions retired, EIP after it.
+  const exit = ctx.exitEip ?? (handlers[handlers.length - 1] === insns.length - 1 ? null : ctx.eip(off));
+  ctx.emit(`${ctx.flushCode()}c.instructions += ${insns.length};${exit === null ? '' : ` c.eip = ${exit};`}`);
+
+  const regs: number[] = [];
+  for (let r = 0; r < 8; r++) if (ctx.usedRegs & (1 << r)) regs.push(r);
+  const segs: number[] = [];
+  for (let s = 0; s < 6; s++) if (ctx.usedSegs & (1 << s)) segs.push(s);
+  const load = [...regs.map((r) => `r${r} = R[${r}]`), ...segs.map((s) => `s${s} = SB[${s}]`)];
+  const reload = load.length ? `${load.join('; ')};` : '';
+  const body = ctx.body().split(BlockContext.RELOAD).join(reload);
+
+  const name = `blk_${(b.start >>> 0).toString(16).padStart(8, '0')}`;
+  const source = [
+    ...handlers.map((n) => `const I${n} = I[${n}], H${n} = H[${n}];`),
+    `return function ${name}(c) {`,
+    '  const e0 = c.eip;',
+    `  let k = 0, ab = false, a = 0, v = 0, u = 0, t = 0, fa = 0, fb = 0, fr = 0, fc = 0, fo = 0, ff = 0${load.length ? ', ' + load.join(', ') : ''};`,
+    '  try {',
+    body,
+    '  } catch (e) {',
+    '    c.instructions += k;',
+    '    throw e;',
+    '  }',
+    '};',
+  ].join('\n');
+  return { source, inline };
+}
+
+/** Compile block `b` for CPU `c` (whose memory and register arrays the code binds). */
+export function compileBlock(c: Cpu, b: Block): void {
+  const { source } = blockSource(b);
+  const mem = c.mem;
+  const outer = new Function(...OUTER_PARAMS, source) as (...args: unknown[]) => CompiledBlock;
+  const handlers: Exec[] = b.insns.map((i: Insn) => i.exec);
+  b.fn = outer(b.insns, handlers, c.regs, c.segBase, mem.fastRead, mem.fastWrite, mem.ram, mem.ram32, mem.ramView, testCondition, getCF, PARITY_EVEN);
+  c.blocks.compiled++;
+}
