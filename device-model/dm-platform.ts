@@ -1,0 +1,44 @@
+/**
+ * The device model's platform: QEMU `pc` devices wired to the outside world and placed on one
+ * IoBus, and the ioreq-server ranges that tell the hypervisor what this device model serves
+ * (Xen's XEN_DMOP_map_io_range_to_ioreq_server calls, made once before the domain runs).
+ *
+ * Effects, all synchronous from inside the access that caused them: IRQ levels go to the shared
+ * IRQ lines (HVMOP_set_isa_irq_level, which kicks vCPU 0 on a rising edge); console bytes,
+ * power-off (PM1a S5/S4, and isa-debug-exit with its status) and reset (0xCF9, which under Xen
+ * becomes SHUTDOWN_reboot) go to the toolstack outbox.
+ */
+import { IoBus } from '../shared/io-bus.js';
+import type { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
+import type { IrqLines } from '../shared/irq-lines.js';
+import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
+import { createPcDevices, registerPortDevices, type PcDevices } from './devices/pc-devices.js';
+import type { ToolstackOutbox } from './toolstack-outbox.js';
+
+export interface DmPlatform {
+  readonly bus: IoBus;
+  readonly devices: PcDevices;
+}
+
+export function createDmPlatform(irqLines: IrqLines, outbox: ToolstackOutbox, counters: Float64Array): DmPlatform {
+  const irqChanges = DM_COUNTER_INDEX.irq_level_changes;
+  const devices = createPcDevices({
+    raiseIrq: (line, level) => {
+      if (irqLines.setIsaIrqLevel(line, level)) counters[irqChanges]++;
+    },
+    output: (bytes) => outbox.console(bytes),
+    shutdown: (reason) => outbox.shutdown(reason),
+    debugExit: (status) => outbox.shutdown('poweroff', status),
+  });
+  const bus = new IoBus();
+  registerPortDevices(bus, devices.portDevices);
+  return { bus, devices };
+}
+
+/** Publish every port and MMIO range on the bus and every PCI function of the host. */
+export function publishIoreqServerRanges(platform: DmPlatform, ranges: IoreqServerRanges): void {
+  for (const r of platform.bus.listPorts()) ranges.mapPorts(r.base, r.base + r.length - 1);
+  for (const r of platform.bus.listMmio()) ranges.mapMmio(r.base, r.base + r.length - 1);
+  for (const [sbdf] of platform.devices.pciHost.list()) ranges.mapPci(sbdf);
+  ranges.publish();
+}

@@ -1,0 +1,242 @@
+/**
+ * The device model's ioreq server loop, as qemu-dm's cpu_handle_ioreq (research/xen-facts.md
+ * §1.5): sleep on the device model's event-channel word, and for every port that fired —
+ *
+ * - the control port (the toolstack's wake-up for REQ_DESTROY, or after queueing console input):
+ *   unmask it; requests are checked every iteration;
+ * - the bufioreq port: unmask it and drain the buffered ring;
+ * - a vCPU's port: unmask it, claim the slot (READY → INPROCESS; a free slot is a stale
+ *   notification and is dropped, any other state is a protocol violation), drain the buffered
+ *   ring first so earlier buffered writes stay ordered before this request, read, check,
+ *   dispatch, answer (IORESP_READY) and notify the vCPU.
+ *
+ * Host console input is fed to the UART when the loop wakes and before it sleeps, as far as
+ * the UART's FIFO has room. The wait's timeout would be the time to the next device timer; no
+ * device has one yet, so it is a long idle timeout.
+ *
+ * The loop never throws. A bad request, a corrupt buffered ring, a protocol violation or a
+ * device fault crashes the domain: a crash message goes to the toolstack, the request is never
+ * answered, and the server stops serving — it masks the guest's ports and only listens on the
+ * control port until the toolstack destroys the domain, so a guest that keeps notifying cannot
+ * make it spin.
+ */
+import { BufferedIoreqConsumer, BufferedIoreqError, type BufferedIoreqHandler } from '../shared/buffered-ioreq.js';
+import type { ByteRing } from '../shared/byte-ring.js';
+import { REQ_DESTROY, RunState, type DomainControl } from '../shared/domain-control.js';
+import type { AttachedDomain, IoreqServerBinding } from '../shared/domain-layout.js';
+import { IoreqProtocolError, IoreqRecord, STATE_IOREQ_INPROCESS, STATE_IOREQ_NONE, STATE_IOREQ_READY } from '../shared/ioreq.js';
+import { EVTCHN_NR_PORTS } from '../shared/event-channel.js';
+import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
+import { MAX_SPINS } from '../shared/wait.js';
+import type { Uart16550 } from './devices/uart16550.js';
+import { BadIoreqError, describeIoreq, type IoreqDispatcher } from './ioreq-dispatch.js';
+import type { ToolstackOutbox } from './toolstack-outbox.js';
+
+/** How long the loop sleeps with nothing to do; a wake-up on the control port cuts it short. */
+export const IDLE_TIMEOUT_MS = 1000;
+
+const STATE_NAMES = ['NONE', 'READY', 'INPROCESS', 'IORESP_READY'];
+
+const C_SERVED = DM_COUNTER_INDEX.ioreqs_served;
+const C_BUFFERED = DM_COUNTER_INDEX.buffered_served;
+const C_BAD = DM_COUNTER_INDEX.bad_requests;
+const C_WAKEUPS = DM_COUNTER_INDEX.wakeups;
+const C_BUSY_NS = DM_COUNTER_INDEX.busy_ns;
+
+export interface IoreqServerParts {
+  readonly domain: AttachedDomain;
+  readonly binding: IoreqServerBinding;
+  readonly dispatcher: IoreqDispatcher;
+  readonly outbox: ToolstackOutbox;
+  readonly control: DomainControl;
+  /** dmCounters (shared/run-stats.ts). */
+  readonly counters: Float64Array;
+  readonly consoleIn: ByteRing;
+  readonly uart: Uart16550;
+  /** The device model's local port the toolstack sets pending to wake it. */
+  readonly controlPort: number;
+  /** Spin budget before sleeping (DomainConfig.spin). */
+  readonly spin: number;
+}
+
+export class IoreqServer {
+  /** Notifications that found the slot free (stale or spurious), dropped as QEMU does. */
+  notReady = 0;
+  private crashed = false;
+  private readonly req = new IoreqRecord();
+  private readonly fired = new Int32Array(64);
+  private readonly buffered: BufferedIoreqConsumer;
+  private readonly drainHandler: BufferedIoreqHandler;
+  /** Each vCPU slot's vp_eport as Xen wrote it at setup. */
+  private readonly slotPorts: Int32Array;
+  private readonly thread: number;
+  // What is being served, for crash reports: the vCPU (-1 none), whether `req` holds its
+  // request, and whether the buffered ring is being drained.
+  private servingVcpu = -1;
+  private requestRead = false;
+  private draining = false;
+
+  constructor(private readonly parts: IoreqServerParts) {
+    const { domain, dispatcher, spin, controlPort } = parts;
+    // Checked here, once: a wait that throws on every iteration would turn the loop into a spin.
+    if (!(Number.isInteger(spin) && spin >= 0 && spin <= MAX_SPINS)) {
+      throw new RangeError(`ioreq server: spin must be an integer 0..${MAX_SPINS}, got ${spin}`);
+    }
+    if (!(Number.isInteger(controlPort) && controlPort > 0 && controlPort < EVTCHN_NR_PORTS)) {
+      throw new RangeError(`ioreq server: bad control port ${controlPort}`);
+    }
+    this.buffered = new BufferedIoreqConsumer(domain.memory.bufferedPage);
+    this.drainHandler = (type, addr, size, value, valueHigh) => dispatcher.bufferedWrite(type, addr, size, value, valueHigh);
+    this.slotPorts = new Int32Array(domain.memory.vcpus);
+    for (let v = 0; v < domain.memory.vcpus; v++) this.slotPorts[v] = domain.ioreq.eventPort(v);
+    this.thread = domain.memory.vcpus; // DomainControl: the device model's run state follows the vCPUs'
+  }
+
+  /** Serve until the toolstack sets REQ_DESTROY (the caller has set the run state RUNNING). */
+  run(): void {
+    const { control, outbox } = this.parts;
+    while (!(control.requests() & REQ_DESTROY)) this.step();
+    outbox.flushConsole();
+    control.setState(this.thread, RunState.DEAD);
+  }
+
+  /** One sleep and the events that end it. Never throws. */
+  step(): void {
+    const { domain, counters, spin } = this.parts;
+    const dm = domain.dmEventChannels;
+    this.beforeSleep();
+    let n = 0;
+    try {
+      if (!dm.waitForEvents(0, spin, IDLE_TIMEOUT_MS)) return;
+      n = dm.fetchAndClear(0, this.fired, true);
+    } catch (err) {
+      this.crash(err);
+      return;
+    }
+    const start = performance.now();
+    counters[C_WAKEUPS]++;
+    if (!this.crashed) {
+      try {
+        this.pollConsoleInput();
+      } catch (err) {
+        this.crash(err);
+      }
+    }
+    // One try per port: after a crash the rest are still looked at, so the control port is unmasked.
+    for (let k = 0; k < n; k++) {
+      try {
+        this.handlePort(this.fired[k]!);
+      } catch (err) {
+        this.crash(err);
+      }
+    }
+    counters[C_BUSY_NS] += Math.round((performance.now() - start) * 1e6);
+  }
+
+  private beforeSleep(): void {
+    if (this.crashed) return;
+    try {
+      this.pollConsoleInput();
+      this.parts.outbox.flushConsole();
+    } catch (err) {
+      this.crash(err);
+    }
+  }
+
+  private handlePort(port: number): void {
+    const { domain, binding, controlPort } = this.parts;
+    const dm = domain.dmEventChannels;
+    if (port === controlPort) {
+      dm.unmask(port);
+      return;
+    }
+    if (this.crashed) return; // stays masked: a dead server hears nothing but the control port
+    if (port === binding.bufioreqPort) {
+      dm.unmask(port);
+      this.drainBuffered();
+      return;
+    }
+    const vcpu = binding.vcpuOfPort[port]!;
+    dm.unmask(port);
+    if (vcpu >= 0) this.serve(vcpu, port);
+  }
+
+  private serve(vcpu: number, port: number): void {
+    const { domain, dispatcher, counters } = this.parts;
+    const ioreq = domain.ioreq;
+    const req = this.req;
+    const state = ioreq.state(vcpu);
+    if (state === STATE_IOREQ_NONE) {
+      this.notReady++;
+      return;
+    }
+    this.servingVcpu = vcpu;
+    if (state !== STATE_IOREQ_READY) {
+      throw new IoreqProtocolError(vcpu, state, `notified while the slot is ${STATE_NAMES[state] ?? `in unknown state ${state}`} (only READY may be)`);
+    }
+    if (!ioreq.claim(vcpu)) throw new IoreqProtocolError(vcpu, ioreq.state(vcpu), 'slot changed while being claimed');
+    this.drainBuffered();
+    ioreq.read(vcpu, req);
+    this.requestRead = true;
+    if (req.vpEport !== this.slotPorts[vcpu]) {
+      throw new IoreqProtocolError(vcpu, STATE_IOREQ_INPROCESS, `vp_eport is ${req.vpEport}, not the port ${this.slotPorts[vcpu]} Xen assigned`);
+    }
+    dispatcher.dispatch(req);
+    ioreq.respond(vcpu, req.dataLow, req.dataHigh);
+    this.requestRead = false;
+    this.servingVcpu = -1;
+    counters[C_SERVED]++;
+    domain.dmEventChannels.send(port);
+  }
+
+  private drainBuffered(): void {
+    this.draining = true;
+    this.parts.counters[C_BUFFERED] += this.buffered.drain(this.drainHandler);
+    this.draining = false;
+  }
+
+  private pollConsoleInput(): void {
+    const { consoleIn, uart } = this.parts;
+    if (consoleIn.available() === 0) return;
+    const room = uart.canReceive();
+    if (room > 0) uart.receive(consoleIn.read(room));
+  }
+
+  /** Crash the domain for `err` (once) and stop serving. Never throws. */
+  private crash(err: unknown): void {
+    const vcpu = this.servingVcpu;
+    const request = this.requestRead ? ` (${describeIoreq(this.req)})` : '';
+    const inBuffered = this.draining;
+    this.servingVcpu = -1;
+    this.requestRead = false;
+    this.draining = false;
+    if (this.crashed) return;
+    this.crashed = true;
+    const { outbox, control, counters } = this.parts;
+    let reason: string;
+    if (err instanceof BadIoreqError) {
+      counters[C_BAD]++;
+      reason = inBuffered ? `bad buffered ioreq: ${err.message}` : `bad ioreq from vCPU ${vcpu}: ${err.message}${request}`;
+    } else if (err instanceof BufferedIoreqError) {
+      counters[C_BAD]++;
+      reason = `corrupt ${err.message}`;
+    } else if (err instanceof IoreqProtocolError) {
+      counters[C_BAD]++;
+      reason = `ioreq protocol violation: ${err.message}${request}`;
+    } else {
+      const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      reason = `device model fault${inBuffered ? ' in a buffered write' : ''}: ${what}${request}`;
+    }
+    try {
+      // Stop hearing the guest's ports first (a port served just now was unmasked already), so
+      // once the toolstack has the crash message the server is deaf to everything but control.
+      const { binding, domain } = this.parts;
+      for (let v = 0; v < binding.vcpuPorts.length; v++) domain.dmEventChannels.mask(binding.vcpuPorts[v]!);
+      domain.dmEventChannels.mask(binding.bufioreqPort);
+      control.setState(this.thread, RunState.DEAD);
+      outbox.crash(reason, vcpu >= 0 ? vcpu : 0);
+    } catch {
+      // Nothing left to tell anyone; the loop keeps waiting for the destroy.
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * One domain's device model from start to end, as qemu-dm starts under Xen: attach the domain's
+ * shared memory, build the platform, publish the ioreq-server ranges, bind the ioreq ports, tell
+ * the toolstack it is ready (libxl waits for qemu's "running" before it unpauses the domain), and
+ * serve until the domain is destroyed. Kept apart from the worker entry so that a test can run
+ * it with its own message sink.
+ */
+import { ByteRing } from '../shared/byte-ring.js';
+import type { DomainConfig } from '../shared/domain-config.js';
+import { DomainControl, RunState } from '../shared/domain-control.js';
+import { attachDomainSharedMemory, bindIoreqServer } from '../shared/domain-layout.js';
+import { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
+import { dmCounters } from '../shared/run-stats.js';
+import { createDmPlatform, publishIoreqServerRanges } from './dm-platform.js';
+import { GuestRam } from './guest-ram.js';
+import { IoreqDispatcher } from './ioreq-dispatch.js';
+import { IoreqServer } from './ioreq-server.js';
+import { ToolstackOutbox, type PostBytes } from './toolstack-outbox.js';
+
+/** Run the device model of `config`'s domain on this thread; returns once the domain is destroyed. */
+export function runDeviceModel(config: DomainConfig, post: PostBytes): void {
+  const control = new DomainControl(config.control, config.vcpus);
+  const thread = config.vcpus;
+  control.setState(thread, RunState.STARTING);
+  const outbox = new ToolstackOutbox(config.domid, post);
+  let server: IoreqServer;
+  try {
+    const domain = attachDomainSharedMemory(config.io);
+    const counters = dmCounters(config.stats, config.vcpus);
+    const platform = createDmPlatform(domain.irqLines, outbox, counters);
+    publishIoreqServerRanges(platform, new IoreqServerRanges(config.ranges));
+    const binding = bindIoreqServer(domain);
+    const ram = new GuestRam(config.ram, config.p2m);
+    server = new IoreqServer({
+      domain,
+      binding,
+      dispatcher: new IoreqDispatcher(platform.bus, platform.devices.pciHost, ram, counters),
+      outbox,
+      control,
+      counters,
+      consoleIn: new ByteRing(config.consoleIn),
+      uart: platform.devices.uart,
+      controlPort: config.dmControlPort,
+      spin: config.spin,
+    });
+  } catch (err) {
+    outbox.crash(`device model start-up failed: ${err instanceof Error ? err.message : String(err)}`, 0);
+    control.setState(thread, RunState.DEAD);
+    return;
+  }
+  // RUNNING before 'ready', so the toolstack never sees a ready device model still STARTING.
+  control.setState(thread, RunState.RUNNING);
+  outbox.ready();
+  server.run();
+}
