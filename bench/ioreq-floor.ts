@@ -6,6 +6,7 @@
  * Run: `npm run build && node dist/bench/ioreq-floor.js [batches] [batchMs]`.
  * Import: `measureIoreqFloor()`; it loads the compiled worker next to this file, so call it from dist/.
  */
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { MAX_SPINS } from '../shared/wait.js';
@@ -133,7 +134,10 @@ if (isMainThread && process.argv[1] && fileURLToPath(import.meta.url) === proces
     console.error('usage: node dist/bench/ioreq-floor.js [batches] [batchMs]');
     process.exit(2);
   }
+  // Other busy processes make spinning collapse (2 cores): print the load so readers can tell.
+  const loadBefore = loadavg()[0]!.toFixed(2);
   const results = await measureIoreqFloor({ batches, batchMs });
-  console.log(`ioreq floor: two workers ping-ponging one SharedArrayBuffer word, ${batches} x ${batchMs} ms per strategy\n`);
+  console.log(`ioreq floor: two workers ping-ponging one SharedArrayBuffer word, ${batches} x ${batchMs} ms per strategy`);
+  console.log(`1-minute load average before/after: ${loadBefore}/${loadavg()[0]!.toFixed(2)}\n`);
   console.log(formatFloorTable(results));
 }
