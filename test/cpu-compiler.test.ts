@@ -127,6 +127,8 @@ interface Program {
   setup?: (cpu: Cpu, mem: GuestMemory) => void;
   /** Instruction budget per Cpu.run call. */
   budget?: number;
+  /** Cpu.run calls before giving up on a HLT (default 100000). */
+  maxRuns?: number;
   /**
    * The exit handler's policy for exit number `n` (from 1): value for reads, and what to do.
    * Called identically in both runs, so both see the same device.
@@ -199,7 +201,7 @@ function runProgram(p: Program, threshold: number): { log: Snapshot[]; cpu: Cpu;
   cpu.idtrLimit = 256 * 8 - 1;
   cpu.regs[Reg.ESP] = STACK;
   p.setup?.(cpu, mem);
-  for (let guard = 0; !halted && guard < 100_000; guard++) {
+  for (let runs = 0; !halted && runs < (p.maxRuns ?? 100_000); runs++) {
     const r = cpu.run(p.budget ?? 1_000_000);
     log.push({ run: r, ...state(cpu) });
     if (r === RunResult.DEAD) break;
@@ -271,6 +273,30 @@ describe('compiled blocks at block edges, in lockstep with the interpreter', () 
         if (n % 5 === 0) c.kick[0] = 1;
       },
     });
+  });
+
+  it('a block that loops to itself notices a kick and the budget at every iteration', () => {
+    const { cpu, log } = lockstep({
+      code: [
+        0xb9, ...le32(100), // mov ecx, 100
+        0xe6, 0x80, // 5: out 0x80, al (a handler call inside the loop)
+        0x40, // inc eax
+        0x49, // dec ecx
+        0x75, 0xfa, // jnz 5
+        0xf4,
+      ],
+      budget: 37,
+      onExit: (c, n) => {
+        if (c.exit.reason === ExitReason.IO_INSTRUCTION && n % 3 === 0) c.kick[0] = 1;
+      },
+    });
+    expect(cpu.regs[Reg.ECX]).toBe(0);
+    expect(log.filter((s) => s.reason === ExitReason.EXTERNAL_INTERRUPT).length).toBeGreaterThan(20);
+  });
+
+  it('an endless loop stops at the budget, where the interpreter stops', () => {
+    const { log } = lockstep({ code: [0x40, 0xeb, 0xfd], budget: 1000, maxRuns: 5 }); // inc eax; jmp $-1
+    expect(log.map((s) => s.instructions)).toEqual([1000, 2000, 3000, 4000, 5000]);
   });
 
   it('a fault in the middle of a compiled block rewinds EIP and counts only retired instructions', () => {

@@ -9,8 +9,11 @@ import type { Cpu } from './cpu.js';
 import { decodeBlock } from './decoder.js';
 import type { Insn } from './insn.js';
 
-/** A block compiled to one JavaScript function (block-compiler.ts). */
-export type CompiledBlock = (c: Cpu) => void;
+/**
+ * A block compiled to one JavaScript function (block-compiler.ts). `limit` is the run's
+ * instruction limit: a block that loops to itself checks it at every iteration.
+ */
+export type CompiledBlock = (c: Cpu, limit: number) => void;
 
 export class Block {
   valid = true;

@@ -27,13 +27,12 @@ export interface BlockSource {
   readonly source: string;
   /** Instructions compiled inline (the others call their handler). */
   readonly inline: number;
+  /** The block jumps to itself and was compiled as a loop. */
+  readonly loops: boolean;
 }
 
-/** JavaScript source for block `b`. */
-export function blockSource(b: Block): BlockSource {
-  const insns = b.insns;
-  const ctx = new BlockContext(insns);
-  const handlers: number[] = [];
+/** Emit every instruction of the block once; returns how many were inline. */
+function emitInsns(ctx: BlockContext, insns: readonly Insn[]): number {
   let off = 0;
   let inline = 0;
   for (let n = 0; n < insns.length; n++) {
@@ -42,19 +41,61 @@ export function blockSource(b: Block): BlockSource {
     ctx.index = n;
     ctx.curOff = off;
     ctx.nextOff = off + i.len;
+    ctx.exitEip = null;
+    ctx.branchCond = null;
     const gen = generatorFor(i);
     if (gen !== undefined && gen(ctx, i, last)) {
       inline++;
       ctx.emitAbortCheck(last);
     } else {
-      handlers.push(n);
       ctx.callHandler(last);
     }
     off += i.len;
   }
-  // Epilogue: everything back into the Cpu, the block's instructions retired, EIP after it.
-  const exit = ctx.exitEip ?? (handlers[handlers.length - 1] === insns.length - 1 ? null : ctx.eip(off));
-  ctx.emit(`${ctx.flushCode()}c.instructions += ${insns.length};${exit === null ? '' : ` c.eip = ${exit};`}`);
+  return inline;
+}
+
+/**
+ * The body of a block that jumps back to its own start: the first pass runs from the entry
+ * state; then a loop repeats a second pass compiled from the state the first one leaves
+ * (registers and flags stay in locals across iterations). Each loop-back does what the run
+ * loop does between blocks: count the instructions, stop at the budget, a kick, or an armed
+ * interrupt window. Returns false when the second pass does not reach the state it started
+ * from (it always should: the last flag-setting instruction fixes the state).
+ */
+function emitLoop(ctx: BlockContext, insns: readonly Insn[], size: number): boolean {
+  const n = insns.length;
+  const leave = (): string => `if (!${ctx.branchCond}) { ${ctx.flushCode()}c.instructions += ${n}; c.eip = ${ctx.eip(size)}; return; }`;
+  ctx.emit(leave());
+  const entry = ctx.stateKey();
+  ctx.emit('for (;;) {');
+  ctx.emit(`c.instructions += ${n};`);
+  ctx.emit(`if (c.instructions >= limit || Atomics.load(c.kick, 0) !== 0 || c.intWindowArmed) { ${ctx.flushCode()}c.eip = e0; return; }`);
+  emitInsns(ctx, insns);
+  if (ctx.stateKey() !== entry || ctx.branchCond === null || ctx.branchOff !== 0) return false;
+  ctx.emit(leave());
+  ctx.emit('}');
+  return true;
+}
+
+/** JavaScript source for block `b`. */
+export function blockSource(b: Block): BlockSource {
+  const insns = b.insns;
+  let size = 0;
+  for (const i of insns) size += i.len;
+  let ctx = new BlockContext(insns);
+  const inline = emitInsns(ctx, insns);
+  let loops = ctx.branchCond !== null && ctx.branchOff === 0;
+  if (loops && !emitLoop(ctx, insns, size)) {
+    loops = false;
+    ctx = new BlockContext(insns);
+    emitInsns(ctx, insns);
+  }
+  if (!loops) {
+    // Epilogue: everything back into the Cpu, the block's instructions retired, EIP after it.
+    const exit = ctx.exitEip ?? (ctx.handlerIndexes.has(insns.length - 1) ? null : ctx.eip(size));
+    ctx.emit(`${ctx.flushCode()}c.instructions += ${insns.length};${exit === null ? '' : ` c.eip = ${exit};`}`);
+  }
 
   const regs: number[] = [];
   for (let r = 0; r < 8; r++) if (ctx.usedRegs & (1 << r)) regs.push(r);
@@ -66,8 +107,8 @@ export function blockSource(b: Block): BlockSource {
 
   const name = `blk_${(b.start >>> 0).toString(16).padStart(8, '0')}`;
   const source = [
-    ...handlers.map((n) => `const I${n} = I[${n}], H${n} = H[${n}];`),
-    `return function ${name}(c) {`,
+    ...[...ctx.handlerIndexes].map((n) => `const I${n} = I[${n}], H${n} = H[${n}];`),
+    `return function ${name}(c, limit) {`,
     '  const e0 = c.eip;',
     `  let k = 0, ab = false, a = 0, v = 0, u = 0, t = 0, fa = 0, fb = 0, fr = 0, fc = 0, fo = 0, ff = 0${load.length ? ', ' + load.join(', ') : ''};`,
     '  try {',
@@ -78,7 +119,7 @@ export function blockSource(b: Block): BlockSource {
     '  }',
     '};',
   ].join('\n');
-  return { source, inline };
+  return { source, inline, loops };
 }
 
 /** Compile block `b` for CPU `c` (whose memory and register arrays the code binds). */

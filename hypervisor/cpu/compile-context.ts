@@ -56,6 +56,15 @@ export class BlockContext {
   mayAbort = false;
   /** EIP after the block when a control transfer was compiled inline (null: fall through or handler). */
   exitEip: Expr | null = null;
+  /**
+   * A block ending in a relative JMP/Jcc with a 32-bit operand size: the condition ('true' for
+   * JMP) and the target's offset from the block's first EIP (0: the block jumps to itself).
+   */
+  branchCond: Expr | null = null;
+  branchOff = -1;
+
+  /** Handler-called instructions (their Insn and handler are bound as constants). */
+  readonly handlerIndexes = new Set<number>();
 
   constructor(readonly insns: readonly Insn[]) {}
 
@@ -146,6 +155,11 @@ export class BlockContext {
   /** State the Cpu needs before a call that may exit or throw: everything written back, EIPs, `k`. */
   private calloutPrologue(): string {
     return `${this.flushCode()}c.curEip = ${this.eip(this.curOff)}; c.eip = ${this.eip(this.nextOff)}; k = ${this.index};`;
+  }
+
+  /** What the code after this point assumes: flag location and record, and unwritten registers. */
+  stateKey(): string {
+    return `${this.flagsAt}/${this.lazyOp}/${this.lazySize}/${this.dirty}`;
   }
 
   // ------------------------------------------------------------------ flags
@@ -249,6 +263,7 @@ export class BlockContext {
   /** Emit a call of the instruction's interpreter handler, with the state as the interpreter keeps it. */
   callHandler(last: boolean): void {
     const n = this.index;
+    this.handlerIndexes.add(n);
     this.emit(`${this.calloutPrologue()} H${n}(c, I${n});`);
     this.dirty = 0;
     this.flagsAt = FlagsAt.MEM;

@@ -416,11 +416,20 @@ const GENERATORS = new Map<Exec, InsnGenerator>([
 
   // ---- control transfers (each ends its block)
   [C.jcc, (ctx, i) => {
-    ctx.exitEip = `(${condition(ctx, i.op & 0xf)} ? ${ctx.branchTarget(i.imm, i.osz)} : ${ctx.eip(ctx.nextOff)})`;
+    const cond = condition(ctx, i.op & 0xf);
+    ctx.exitEip = `(${cond} ? ${ctx.branchTarget(i.imm, i.osz)} : ${ctx.eip(ctx.nextOff)})`;
+    if (i.osz === 4) {
+      ctx.branchCond = cond;
+      ctx.branchOff = ctx.nextOff + i.imm;
+    }
     return true;
   }],
   [C.jmpRel, (ctx, i) => {
     ctx.exitEip = ctx.branchTarget(i.imm, i.osz);
+    if (i.osz === 4) {
+      ctx.branchCond = 'true';
+      ctx.branchOff = ctx.nextOff + i.imm;
+    }
     return true;
   }],
   [C.callRel, (ctx, i) => {

@@ -446,7 +446,7 @@ export class Cpu implements LazyFlagState {
         this.shadow = false;
       } else {
         if (block.fn === null && block.hits++ >= this.compileThreshold) compileBlock(this, block);
-        next = block.fn !== null ? this.execCompiled(block) : this.execBlock(block, block.insns.length);
+        next = block.fn !== null ? this.execCompiled(block, limit) : this.execBlock(block, block.insns.length);
       }
       if (this.dead) return RunResult.DEAD;
       if (this.stopRequested) break;
@@ -495,10 +495,10 @@ export class Cpu implements LazyFlagState {
    * instructions itself and, before anything that can throw, leaves `curEip` at the
    * instruction doing it and the registers and flags in this object.
    */
-  private execCompiled(b: Block): Block | null {
+  private execCompiled(b: Block, limit: number): Block | null {
     this.abortBlock = false;
     try {
-      b.fn!(this);
+      b.fn!(this, limit);
     } catch (e) {
       this.eip = this.curEip;
       if (e instanceof GuestFault) {
