@@ -6,7 +6,7 @@
  * request when the ring refuses them.
  */
 import type { AttachedDomain } from '../shared/domain-layout.js';
-import { BufferedIoreqProducer } from '../shared/buffered-ioreq.js';
+import { BUFFERED_MAX_ADDR, BufferedIoreqProducer } from '../shared/buffered-ioreq.js';
 import type { DomainControl } from '../shared/domain-control.js';
 import { REQ_DESTROY, RunState } from '../shared/domain-control.js';
 import { IoreqRecord, IOREQ_WRITE } from '../shared/ioreq.js';
@@ -67,7 +67,12 @@ export class IoreqClient {
 
   /** A single write of `size` bytes the vCPU need not wait for; false if it must go synchronously. */
   post(type: number, addr: number, size: number, value: number, valueHigh = 0): boolean {
-    if (!this.buffered.tryPost(type, addr, size, value, valueHigh)) return false;
+    // Xen's entries carry 20 address bits; higher addresses (the LFB what-if) take a wide entry.
+    const posted =
+      addr <= BUFFERED_MAX_ADDR
+        ? this.buffered.tryPost(type, addr, size, value, valueHigh)
+        : size <= 4 && this.buffered.tryPostWide(type, addr, size, value);
+    if (!posted) return false;
     this.bufferedPosts++;
     this.domain.guestEventChannels.send(this.domain.bufioreqPort());
     return true;

@@ -20,7 +20,9 @@ import { exitDispatcher, type ExitHandlers } from './exit-table.js';
 import { handleHypercall } from './hypercalls.js';
 import { intrAssist } from './intr-assist.js';
 import { IoreqClient } from './ioreq-client.js';
-import { MmioHandler } from './mmio.js';
+import { MmioHandler, type BufferedRange } from './mmio.js';
+import { DirtyVram } from '../shared/dirty-vram.js';
+import { VGA_WINDOW_BASE, VGA_WINDOW_BYTES } from '../shared/vga-config.js';
 import { PortIo } from './port-io.js';
 
 /** Instructions per slice while a timer is armed: bounds how late a tick is noticed (~1 ms). */
@@ -73,8 +75,15 @@ export class Vcpu implements ExitHandlers {
       registerPlatformDevices(this.hvBus, this.platform);
     }
     this.portIo = new PortIo(this.hvBus, ranges, this.ioreq);
-    this.mmioHandler = new MmioHandler(ranges, this.ioreq);
+    const vga = config.vga;
+    // Xen buffers writes to the legacy VGA window; `buffered` mode (hvmsim's what-if) does the same for the LFB.
+    const buffered: BufferedRange[] = [{ first: VGA_WINDOW_BASE, last: VGA_WINDOW_BASE + VGA_WINDOW_BYTES - 1 }];
+    if (vga.mode === 'buffered') buffered.push({ first: vga.lfbAddress, last: vga.lfbAddress + vga.vram.byteLength - 1 });
+    this.mmioHandler = new MmioHandler(ranges, this.ioreq, buffered);
+    const dirtyVram = new DirtyVram(vga.dirtyVram);
+    this.mmioHandler.onDirty = (frame) => dirtyVram.mark(frame);
     const mem = new GuestMemory(config.ram, config.p2m);
+    if (vga.mode === 'shared' || vga.mode === 'shared-dirty') mem.mapDirect(vga.lfbAddress, new Uint8Array(vga.vram));
     this.cpu = new Cpu(mem, exitDispatcher(this, this.counters));
     this.cpu.kick = this.domain.irqLines.kickView(vcpu);
     if (vcpu === 0) this.cpu.resetMultiboot(config.entry, config.multibootInfo);

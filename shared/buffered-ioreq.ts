@@ -9,6 +9,10 @@
  *      word 1: data (u32). An 8-byte write takes two consecutive slots; the second one's data is
  *      the high half.
  *
+ * hvmsim extension (not in Xen): a *wide* entry, flagged by the pad bit (bit 8), carries a full
+ * 32-bit address for the `buffered` VGA what-if, where LFB writes far above 1 MiB are posted
+ * (DESIGN §6). It takes two slots: the first holds the data, the second the address.
+ *
  * Producer (the hypervisor) follows Xen's ATOMIC mode: once read_pointer reaches 511 it rebases
  * both pointers by a multiple of 511 with one 64-bit compare-exchange, so they never wrap at 2^32
  * (where `% 511` would jump). The consumer (the device model) treats the page as hostile, as it
@@ -27,6 +31,7 @@ const W_READ = 0;
 const W_WRITE = 1;
 const W_SLOTS = 2;
 
+const WIDE_BIT = 1 << 8;
 const DIR_SHIFT = 9;
 const SIZE_SHIFT = 10;
 const ADDR_SHIFT = 12;
@@ -111,6 +116,36 @@ export class BufferedIoreqProducer {
     }
   }
 
+  /**
+   * Post a write of 1, 2 or 4 bytes at any 32-bit address as a wide entry (two slots).
+   * False when the ring is full or the write is not of that shape.
+   */
+  tryPostWide(type: number, addr: number, size: number, value: number): boolean {
+    if (!(addr >= 0 && addr <= 0xffffffff)) return false;
+    const sizeLog2 = size === 1 ? 0 : size === 2 ? 1 : size === 4 ? 2 : -1;
+    if (sizeLog2 < 0 || (type !== IOREQ_TYPE_PIO && type !== IOREQ_TYPE_COPY)) return false;
+    const lock = this.lock;
+    if (lock) acquire(lock, this.lockIndex);
+    try {
+      const i32 = this.i32;
+      const read = Atomics.load(i32, W_READ) >>> 0;
+      const write = i32[W_WRITE]! >>> 0;
+      if (((write - read) >>> 0) >= IOREQ_BUFFER_SLOT_NUM - 1) return false;
+      const header = type | WIDE_BIT | (IOREQ_WRITE << DIR_SHIFT) | (sizeLog2 << SIZE_SHIFT);
+      let slot = W_SLOTS + 2 * (write % IOREQ_BUFFER_SLOT_NUM);
+      i32[slot] = header;
+      i32[slot + 1] = value;
+      slot = W_SLOTS + 2 * ((write + 1) % IOREQ_BUFFER_SLOT_NUM);
+      i32[slot] = header;
+      i32[slot + 1] = addr | 0;
+      Atomics.add(i32, W_WRITE, 2);
+      this.rebase();
+      return true;
+    } finally {
+      if (lock) release(lock, this.lockIndex);
+    }
+  }
+
   /** Entries posted and not yet consumed (as the producer sees it). */
   pending(): number {
     return (Atomics.load(this.i32, W_WRITE) - Atomics.load(this.i32, W_READ)) >>> 0;
@@ -179,12 +214,15 @@ export class BufferedIoreqConsumer {
       const type = word & 0xff;
       const dir = (word >>> DIR_SHIFT) & 1;
       const sizeLog2 = (word >>> SIZE_SHIFT) & 3;
-      const addr = word >>> ADDR_SHIFT;
-      const qw = sizeLog2 === 3 ? 1 : 0;
+      const wide = (word & WIDE_BIT) !== 0;
+      const qw = sizeLog2 === 3 || wide ? 1 : 0;
       if (qw && available < 2) {
-        throw new BufferedIoreqError(`incomplete 8-byte entry at read=${read} (write=${write})`);
+        throw new BufferedIoreqError(`incomplete ${wide ? 'wide' : '8-byte'} entry at read=${read} (write=${write})`);
       }
-      const valueHigh = qw ? i32[W_SLOTS + 2 * ((read + 1) % IOREQ_BUFFER_SLOT_NUM) + 1]! >>> 0 : 0;
+      const second = i32[W_SLOTS + 2 * ((read + 1) % IOREQ_BUFFER_SLOT_NUM) + 1]! >>> 0;
+      if (wide && sizeLog2 === 3) throw new BufferedIoreqError(`wide entry of 8 bytes at read=${read}`);
+      const addr = wide ? second : word >>> ADDR_SHIFT;
+      const valueHigh = qw && !wide ? second : 0;
       if (dir === IOREQ_WRITE && (type === IOREQ_TYPE_PIO || type === IOREQ_TYPE_COPY || type === IOREQ_TYPE_TIMEOFFSET)) {
         handler(type, addr, 1 << sizeLog2, value, valueHigh);
         handled++;

@@ -4,6 +4,7 @@
  * crosses to a worker by structured clone with the buffers still shared.
  */
 import type { DomainSharedMemory } from './domain-layout.js';
+import type { VgaConfig } from './vga-config.js';
 
 export interface PciBarAssignment {
   /** PCI address: bus << 8 | device << 3 | function. */
@@ -40,4 +41,6 @@ export interface DomainConfig {
   pciBars: PciBarAssignment[];
   /** Spin budget before Atomics.wait on the ioreq path (measured: bench/ioreq-bench). */
   spin: number;
+  /** The standard VGA and how its frame buffer is exposed (DESIGN §6). */
+  vga: VgaConfig;
 }

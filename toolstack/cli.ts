@@ -2,7 +2,9 @@
 /**
  * The `hvmsim` command line. Usage errors print one line and exit with status 2, writing nothing.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SCAN_STRATEGIES, VGA_MODES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
+import { DEFAULT_REFRESH_HZ, DEFAULT_VGA_MODE } from './domain-builder.js';
 import { EXIT_USAGE } from './exit-status.js';
 import { runCommand } from './run-command.js';
 
@@ -12,6 +14,17 @@ function integerOption(name: string, min: number, max: number) {
     if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer in ${min}..${max}`);
     return n;
   };
+}
+
+interface RunCliOptions {
+  memory: number;
+  stats?: string;
+  spin?: number;
+  cmdline?: string;
+  vga: VgaMode;
+  scan: ScanStrategy;
+  refresh: number;
+  screenshot?: string;
 }
 
 export function buildCli(): Command {
@@ -28,10 +41,23 @@ export function buildCli(): Command {
     .option('--stats <file.json>', 'write counters and timings as JSON')
     .option('--spin <n>', 'spin iterations before sleeping on the ioreq path', integerOption('--spin', 0, 1_000_000))
     .option('--cmdline <text>', 'multiboot command line')
-    .action(async (guest: string, o: { memory: number; stats?: string; spin?: number; cmdline?: string }) => {
+    .addOption(new Option('--vga <mode>', 'how the frame buffer reaches the device model').choices([...VGA_MODES]).default(DEFAULT_VGA_MODE))
+    .addOption(new Option('--scan <strategy>', "how shared mode finds changed pages").choices([...SCAN_STRATEGIES]).default('memcmp'))
+    .option('--refresh <hz>', 'display refreshes per second', integerOption('--refresh', 1, 1000), DEFAULT_REFRESH_HZ)
+    .option('--screenshot <file.png>', 'write the final frame as PNG')
+    .action(async (guest: string, o: RunCliOptions) => {
       process.exitCode = await runCommand(
         guest,
-        { memoryMiB: o.memory, statsFile: o.stats, spin: o.spin, cmdline: o.cmdline },
+        {
+          memoryMiB: o.memory,
+          statsFile: o.stats,
+          spin: o.spin,
+          cmdline: o.cmdline,
+          vga: o.vga,
+          scan: o.scan,
+          refreshHz: o.refresh,
+          screenshot: o.screenshot,
+        },
         { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin.isTTY ? undefined : process.stdin },
       );
     });

@@ -11,6 +11,8 @@ import { createIoreqServerRangesBuffer } from '../shared/ioreq-server-ranges.js'
 import { createStatsBuffer } from '../shared/run-stats.js';
 import { createByteRing } from '../shared/byte-ring.js';
 import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../hypervisor/p2m.js';
+import { createDirtyVramBuffer } from '../shared/dirty-vram.js';
+import { SCAN_STRATEGIES, STD_VGA_BDF, VGA_MODES, VRAM_BYTES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
 import { placeGuestImage, type GuestImage } from './elf-loader.js';
 import { writeMultibootInfo } from './multiboot.js';
 
@@ -33,7 +35,14 @@ export interface DomainBuildOptions {
   vcpus?: number;
   cmdline?: string;
   spin?: number;
+  vga?: VgaMode;
+  scan?: ScanStrategy;
+  refreshHz?: number;
+  screenshot?: string;
 }
+
+export const DEFAULT_VGA_MODE: VgaMode = 'shared-dirty';
+export const DEFAULT_REFRESH_HZ = 60;
 
 export class DomainBuildError extends Error {}
 
@@ -43,6 +52,12 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     throw new DomainBuildError(`--memory must be an integer number of MiB in ${MIN_MEMORY_MIB}..${MAX_MEMORY_MIB}, got ${memoryMiB}`);
   }
   const vcpus = opts.vcpus ?? 1;
+  const vgaMode = opts.vga ?? DEFAULT_VGA_MODE;
+  if (!VGA_MODES.includes(vgaMode)) throw new DomainBuildError(`--vga must be one of ${VGA_MODES.join(', ')}, got ${vgaMode}`);
+  const scan = opts.scan ?? 'memcmp';
+  if (!SCAN_STRATEGIES.includes(scan)) throw new DomainBuildError(`--scan must be one of ${SCAN_STRATEGIES.join(', ')}, got ${scan}`);
+  const refreshHz = opts.refreshHz ?? DEFAULT_REFRESH_HZ;
+  if (!(refreshHz > 0 && refreshHz <= 1000)) throw new DomainBuildError(`--refresh must be in 1..1000 Hz, got ${refreshHz}`);
   const ramBytes = memoryMiB << 20;
   const ram = new SharedArrayBuffer(ramBytes);
   const ramBytesView = new Uint8Array(ram);
@@ -62,7 +77,14 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
   // A port in the device model's own table that the toolstack sets pending to wake it.
   const dmControlPort = attached.dmEventChannels.allocUnbound(io.dmDomid);
 
-  const pciBars: PciBarAssignment[] = [];
+  // PCI BARs as hvmloader assigns them: from the bottom of the MMIO hole, largest first.
+  const pciBars = assignPciBars([{ bdf: STD_VGA_BDF, bar: 0, size: VRAM_BYTES }]);
+  const lfb = pciBars.find((b) => b.bdf === STD_VGA_BDF && b.bar === 0)!.address;
+  // The shared modes map VRAM straight into the guest; shared-dirty's first refresh
+  // write-protects what it tracks (track_dirty_vram).
+  if (vgaMode === 'shared' || vgaMode === 'shared-dirty') {
+    types.fill(P2mType.MMIO_DIRECT, lfb >>> PAGE_SHIFT, (lfb + VRAM_BYTES) >>> PAGE_SHIFT);
+  }
   return {
     domid: opts.domid,
     name: opts.name,
@@ -79,5 +101,26 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     multibootInfo: MULTIBOOT_INFO_ADDR,
     pciBars,
     spin: opts.spin ?? DEFAULT_SPIN,
+    vga: {
+      mode: vgaMode,
+      scan,
+      refreshHz,
+      vram: new SharedArrayBuffer(VRAM_BYTES),
+      dirtyVram: createDirtyVramBuffer(VRAM_BYTES),
+      lfbAddress: lfb,
+      screenshot: opts.screenshot,
+    },
   };
+}
+
+/** hvmloader's allocation: BARs sorted by size, largest first, naturally aligned, from PCI_HOLE_START. */
+export function assignPciBars(bars: { bdf: number; bar: number; size: number }[]): PciBarAssignment[] {
+  let next = PCI_HOLE_START;
+  return [...bars]
+    .sort((a, b) => b.size - a.size)
+    .map((b) => {
+      const address = Math.ceil(next / b.size) * b.size;
+      next = address + b.size;
+      return { ...b, address };
+    });
 }

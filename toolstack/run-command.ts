@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CrashReport } from '../shared/control-messages.js';
+import type { ScanStrategy, VgaMode } from '../shared/vga-config.js';
 import { buildDomain, DomainBuildError } from './domain-builder.js';
 import { Domain } from './domain.js';
 import { GuestImageError, readGuestImage } from './elf-loader.js';
@@ -17,6 +18,10 @@ export interface RunOptions {
   statsFile?: string;
   spin?: number;
   cmdline?: string;
+  vga?: VgaMode;
+  scan?: ScanStrategy;
+  refreshHz?: number;
+  screenshot?: string;
 }
 
 export interface RunIo {
@@ -35,6 +40,10 @@ export async function runCommand(guestPath: string, opts: RunOptions, io: RunIo)
       memoryMiB: opts.memoryMiB,
       spin: opts.spin,
       cmdline: opts.cmdline,
+      vga: opts.vga,
+      scan: opts.scan,
+      refreshHz: opts.refreshHz,
+      screenshot: opts.screenshot,
     });
     domain = new Domain(config);
   } catch (e) {
