@@ -424,6 +424,9 @@ function flagMatrix(): number[] {
     for (const n of [8, 17]) forms.push([(osz) => [...pre(osz), w(osz, 0xc0), 0xc0 | (ext << 3), n], false]); // shift eax, n
     forms.push([(osz) => (osz === 4 ? [0xd3, 0xc0 | (ext << 3)] : null), false]); // shift eax, cl (ecx = the pair's b)
   }
+  forms.push([(osz) => (osz === 4 ? [0x0f, 0xa4, 0xd8, 5] : null), false]); // shld eax, ebx, 5
+  forms.push([(osz) => (osz === 4 ? [0x0f, 0xad, 0xd8] : null), false]); // shrd eax, ebx, cl
+  forms.push([(osz) => (osz === 4 ? [0xf7, 0xe3] : null), false]); // mul ebx
   forms.push([(osz) => (osz === 1 ? null : [...pre(osz), 0x0f, 0xaf, 0xc3]), false]); // imul eax, ebx
   forms.push([(osz) => (osz === 1 ? null : [...pre(osz), 0x6b, 0xc3, 0x85]), false]); // imul eax, ebx, -123
   const mov = (reg: number, v: number): number[] => [0xb8 + reg, ...le32(v)];

@@ -17,10 +17,12 @@ import { BlockContext } from './compile-context.js';
 import { generatorFor } from './compile-insns.js';
 import type { Cpu } from './cpu.js';
 import type { Exec, Insn } from './insn.js';
+import { mulHighU32 } from './exec-alu.js';
+import { fault } from './fault.js';
 import { getCF, PARITY_EVEN, testCondition } from './lazy-flags.js';
 
 /** Names the outer function binds for the block function (see compile-context.ts). */
-const OUTER_PARAMS = ['I', 'H', 'R', 'SB', 'FR', 'FW', 'M8', 'M32', 'MV', 'TC', 'GCF', 'PE'] as const;
+const OUTER_PARAMS = ['I', 'H', 'R', 'SB', 'FR', 'FW', 'M8', 'M32', 'MV', 'TC', 'GCF', 'PE', 'FLT', 'MHU'] as const;
 
 export interface BlockSource {
   /** The outer function body: binds constants, returns the block function. */
@@ -110,7 +112,7 @@ export function blockSource(b: Block): BlockSource {
     ...[...ctx.handlerIndexes].map((n) => `const I${n} = I[${n}], H${n} = H[${n}];`),
     `return function ${name}(c, limit) {`,
     '  const e0 = c.eip;',
-    `  let k = 0, ab = false, a = 0, v = 0, u = 0, t = 0, fa = 0, fb = 0, fr = 0, fc = 0, fo = 0, ff = 0${load.length ? ', ' + load.join(', ') : ''};`,
+    `  let k = 0, ab = false, a = 0, v = 0, u = 0, t = 0, p = 0, q = 0, w = 0, x = 0, y = 0, z = 0, fa = 0, fb = 0, fr = 0, fc = 0, fo = 0, ff = 0${load.length ? ', ' + load.join(', ') : ''};`,
     '  try {',
     body,
     '  } catch (e) {',
@@ -128,6 +130,6 @@ export function compileBlock(c: Cpu, b: Block): void {
   const mem = c.mem;
   const outer = new Function(...OUTER_PARAMS, source) as (...args: unknown[]) => CompiledBlock;
   const handlers: Exec[] = b.insns.map((i: Insn) => i.exec);
-  b.fn = outer(b.insns, handlers, c.regs, c.segBase, mem.fastRead, mem.fastWrite, mem.ram, mem.ram32, mem.ramView, testCondition, getCF, PARITY_EVEN);
+  b.fn = outer(b.insns, handlers, c.regs, c.segBase, mem.fastRead, mem.fastWrite, mem.ram, mem.ram32, mem.ramView, testCondition, getCF, PARITY_EVEN, fault, mulHighU32);
   c.blocks.compiled++;
 }

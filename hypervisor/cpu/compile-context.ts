@@ -6,8 +6,9 @@
  *
  * Names in the generated code (bound by block-compiler.ts): `c` the Cpu, `R` c.regs, `SB`
  * c.segBase, `FR`/`FW` the fast-path frame maps, `M8`/`M32`/`MV` RAM as bytes, words and a
- * DataView, `TC`/`GCF` testCondition/getCF, `PE` the parity table, `k` the index of the
- * instruction that may throw, `ab` "an exit asked to abort the block".
+ * DataView, `TC`/`GCF` testCondition/getCF, `PE` the parity table, `FLT` fault(), `MHU`
+ * mulHighU32, `k` the index of the instruction that may throw, `ab` "an exit asked to abort
+ * the block".
  */
 import type { Insn } from './insn.js';
 import { LazyOp } from './lazy-flags.js';
@@ -244,6 +245,11 @@ export class BlockContext {
     } else {
       this.emit(`if (FW[a >>> 12] !== 0) M8[a] = ${v}; else ${slow}`);
     }
+  }
+
+  /** Code that raises exception `vector` from the current instruction, state written back first. */
+  faultCode(vector: number): string {
+    return `${this.calloutPrologue()} FLT(${vector});`;
   }
 
   /**

@@ -3,7 +3,7 @@
  * (so #UD encodings, LOCK misuse and group members without an inline form keep their handler).
  * Each generator either emits code that does exactly what its handler does, in the same order
  * of memory accesses, register writes and flag updates, or returns false to have the handler
- * called. Temporaries: `a` address, `v` `u` `t` values; `fa fb fr fc fo ff` flags.
+ * called. Temporaries: `a` address, `v` `u` `t` `p` `q` `w` `x` `y` `z` values; `fa fb fr fc fo ff` flags.
  */
 import * as A from './exec-alu.js';
 import * as C from './exec-control.js';
@@ -11,7 +11,7 @@ import type { BlockContext, Expr } from './compile-context.js';
 import { carry, condition } from './compile-flags.js';
 import type { Exec, Insn } from './insn.js';
 import { LazyOp } from './lazy-flags.js';
-import { Reg, Seg } from './registers.js';
+import { Reg, Seg, Vector } from './registers.js';
 
 /** Emit the instruction inline; false = not handled, call the interpreter handler. */
 export type InsnGenerator = (ctx: BlockContext, i: Insn, last: boolean) => boolean;
@@ -192,6 +192,89 @@ function imul(ctx: BlockContext, osz: number, a: Expr, b: Expr): Expr | null {
   return sized('t', osz);
 }
 
+/**
+ * Unsigned 64-by-32 division of x:y by u, x < u (the quotient fits 32 bits), into q and the
+ * remainder w, exact in doubles: two 16-bit steps, as divU64 does (without its array).
+ */
+function divide64(ctx: BlockContext): void {
+  ctx.emit(
+    'if (x === 0) { q = Math.floor(y / u); w = y - q * u; } else { ' +
+      't = x * 65536 + (y >>> 16); p = Math.floor(t / u); v = (t - p * u) * 65536 + (y & 65535); ' +
+      't = Math.floor(v / u); q = p * 65536 + t; w = v - t * u; }',
+  );
+}
+
+/** DIV r32 (F7 /6, register operand): EDX:EAX / r32, #DE for a zero divisor or a quotient over 32 bits. */
+function div32(ctx: BlockContext, i: Insn): boolean {
+  if (i.osz !== 4 || i.mod !== 3) return false;
+  ctx.emit(`u = ${ctx.reg(i.rm, 4)} >>> 0; x = ${ctx.reg(Reg.EDX, 4)} >>> 0; y = ${ctx.reg(Reg.EAX, 4)} >>> 0;`);
+  ctx.emit(`if (u === 0 || x >= u) { ${ctx.faultCode(Vector.DE)} }`);
+  divide64(ctx);
+  ctx.setReg(Reg.EAX, 4, 'q | 0');
+  ctx.setReg(Reg.EDX, 4, 'w | 0');
+  return true;
+}
+
+/** IDIV r32 (F7 /7, register operand): signed, through the unsigned division of the magnitudes (as idivE). */
+function idiv32(ctx: BlockContext, i: Insn): boolean {
+  if (i.osz !== 4 || i.mod !== 3) return false;
+  const de = ctx.faultCode(Vector.DE);
+  // z: the divisor; a: the dividend is negative (no address is needed: the operand is a register).
+  ctx.emit(`z = ${ctx.reg(i.rm, 4)}; if (z === 0) { ${de} }`);
+  ctx.emit(`x = ${ctx.reg(Reg.EDX, 4)}; y = ${ctx.reg(Reg.EAX, 4)}; a = x < 0 ? 1 : 0;`);
+  ctx.emit('if (a !== 0) { y = -y | 0; x = (~x + (y === 0 ? 1 : 0)) | 0; }');
+  ctx.emit(`u = Math.abs(z); x = x >>> 0; y = y >>> 0; if (x >= u) { ${de} }`);
+  divide64(ctx);
+  ctx.emit(`q = (a !== 0) !== (z < 0) ? -q : q; if (q > 2147483647 || q < -2147483648) { ${de} }`);
+  ctx.setReg(Reg.EAX, 4, 'q | 0');
+  ctx.setReg(Reg.EDX, 4, '(a !== 0 ? -w : w) | 0');
+  return true;
+}
+
+/** MUL r/m32 (F7 /4): EDX:EAX = EAX * src, unsigned; flags as mulFlags. */
+function mul32(ctx: BlockContext, i: Insn): boolean {
+  if (i.osz !== 4) return false;
+  ctx.emit(`u = ${readRM(ctx, i, 4, 'v')}; v = ${ctx.reg(Reg.EAX, 4)}; t = Math.imul(v, u); w = MHU(v, u);`);
+  ctx.emit('ff = (w !== 0 ? 2049 : 0) | (PE[t & 255] << 2) | ((t >>> 24) & 128);');
+  ctx.setArith();
+  ctx.setReg(Reg.EAX, 4, 't');
+  ctx.setReg(Reg.EDX, 4, 'w');
+  return true;
+}
+
+/** The SHLD/SHRD result, CF and OF of t (destination) and u (source) for a count n (1..31): flag locals set. */
+function doubleShiftCode(left: boolean, n: string): string {
+  return left
+    ? `fr = (t << ${n}) | (u >>> (32 - ${n})); fc = (t >>> (32 - ${n})) & 1; fo = ((fr >>> 31) & 1) ^ ((t >>> 31) & 1);`
+    : `fr = (t >>> ${n}) | (u << (32 - ${n})); fc = (t >>> (${n} - 1)) & 1; fo = ((fr >>> 31) & 1) ^ ((t >>> 31) & 1);`;
+}
+
+/** SHLD/SHRD r/m32, r32, imm8: a zero count does nothing at all (not even the memory read). */
+function doubleShiftImm(ctx: BlockContext, i: Insn, left: boolean): boolean {
+  if (i.osz !== 4) return false;
+  const n = i.imm & 31;
+  if (n === 0) return true;
+  ctx.emit(`t = ${readRM(ctx, i, 4, 'v')}; u = ${ctx.reg(i.reg, 4)};`);
+  ctx.emit(`${doubleShiftCode(left, String(n))} fa = 0; fb = 0;`);
+  ctx.setLazy(LazyOp.RESULT, 4);
+  if (i.mod === 3) ctx.setReg(i.rm, 4, 'fr');
+  else ctx.write('fr', 4);
+  return true;
+}
+
+/** SHLD/SHRD r32, r32, CL: the flags go to the Cpu first (a zero count leaves them), as for shifts by CL. */
+function doubleShiftCL(ctx: BlockContext, i: Insn, left: boolean): boolean {
+  if (i.osz !== 4 || i.mod !== 3) return false;
+  const dst = ctx.reg(i.rm, 4);
+  const src = ctx.reg(i.reg, 4);
+  ctx.flushFlagsNow();
+  ctx.emit(`y = ${ctx.reg(Reg.ECX, 4)} & 31; if (y !== 0) { t = ${dst}; u = ${src}; ${doubleShiftCode(left, 'y')}`);
+  ctx.emit(`c.lop = ${LazyOp.RESULT}; c.lsz = 32; c.lr = fr; c.lcf = fc; c.lof = fo; c.laf = 0;`);
+  ctx.setReg(i.rm, 4, 'fr');
+  ctx.emit('}');
+  return true;
+}
+
 const GENERATORS = new Map<Exec, InsnGenerator>([
   // ---- MOV, LEA, extensions, exchanges
   [A.movEG, (ctx, i) => {
@@ -366,6 +449,14 @@ const GENERATORS = new Map<Exec, InsnGenerator>([
     ctx.setReg(i.reg, i.osz, r);
     return true;
   }],
+
+  [A.divE, (ctx, i) => div32(ctx, i)],
+  [A.idivE, (ctx, i) => idiv32(ctx, i)],
+  [A.mulE, (ctx, i) => mul32(ctx, i)],
+  [A.shldI, (ctx, i) => doubleShiftImm(ctx, i, true)],
+  [A.shrdI, (ctx, i) => doubleShiftImm(ctx, i, false)],
+  [A.shldCL, (ctx, i) => doubleShiftCL(ctx, i, true)],
+  [A.shrdCL, (ctx, i) => doubleShiftCL(ctx, i, false)],
 
   // ---- SETcc, CMOVcc
   [A.setcc, (ctx, i) => {
