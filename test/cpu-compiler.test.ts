@@ -123,6 +123,8 @@ const SEG_BASE = 0x5000; // data selector 0x20 starts here
 
 interface Program {
   code: number[];
+  /** Where the code goes and starts (default CODE). */
+  at?: number;
   /** Extra set-up (registers, memory, flags) before the run. */
   setup?: (cpu: Cpu, mem: GuestMemory) => void;
   /** Instruction budget per Cpu.run call. */
@@ -164,7 +166,7 @@ function runProgram(p: Program, threshold: number): { log: Snapshot[]; cpu: Cpu;
     v.setUint32(IDT + 8 * n + 4, (TRAP & 0xffff0000) | 0x8e00, true);
   }
   mem.ram[TRAP] = 0xf4;
-  mem.ram.set(p.code, CODE);
+  mem.ram.set(p.code, p.at ?? CODE);
 
   const log: Snapshot[] = [];
   let exits = 0;
@@ -194,7 +196,7 @@ function runProgram(p: Program, threshold: number): { log: Snapshot[]; cpu: Cpu;
       p.onExit?.(c, exits);
     }),
   );
-  cpu.resetMultiboot(CODE, 0);
+  cpu.resetMultiboot(p.at ?? CODE, 0);
   cpu.gdtrBase = GDT;
   cpu.gdtrLimit = gdt.length * 8 - 1;
   cpu.idtrBase = IDT;
@@ -202,7 +204,13 @@ function runProgram(p: Program, threshold: number): { log: Snapshot[]; cpu: Cpu;
   cpu.regs[Reg.ESP] = STACK;
   p.setup?.(cpu, mem);
   for (let runs = 0; !halted && runs < (p.maxRuns ?? 100_000); runs++) {
-    const r = cpu.run(p.budget ?? 1_000_000);
+    let r: RunResult;
+    try {
+      r = cpu.run(p.budget ?? 1_000_000);
+    } catch (e) {
+      log.push({ threw: (e as object).constructor.name, ...state(cpu) });
+      break;
+    }
     log.push({ run: r, ...state(cpu) });
     if (r === RunResult.DEAD) break;
   }
@@ -297,6 +305,12 @@ describe('compiled blocks at block edges, in lockstep with the interpreter', () 
   it('an endless loop stops at the budget, where the interpreter stops', () => {
     const { log } = lockstep({ code: [0x40, 0xeb, 0xfd], budget: 1000, maxRuns: 5 }); // inc eax; jmp $-1
     expect(log.map((s) => s.instructions)).toEqual([1000, 2000, 3000, 4000, 5000]);
+  });
+
+  it('running into memory that cannot be fetched fails where the interpreter fails', () => {
+    // The block's fall-through successor is the MMIO frame: decoding it throws FetchFault.
+    const { log } = lockstep({ code: [0x40, 0x40], at: MMIO - 2, setup: (c) => (c.regs[Reg.EAX] = 0) });
+    expect(log).toEqual([expect.objectContaining({ threw: 'FetchFault', eip: MMIO, instructions: 2 })]);
   });
 
   it('a fault in the middle of a compiled block rewinds EIP and counts only retired instructions', () => {

@@ -11,9 +11,10 @@ import type { Insn } from './insn.js';
 
 /**
  * A block compiled to one JavaScript function (block-compiler.ts). `limit` is the run's
- * instruction limit: a block that loops to itself checks it at every iteration.
+ * instruction limit: a block that loops to itself checks it at every iteration. Returns the
+ * next block when it is known statically (undefined: look it up from EIP).
  */
-export type CompiledBlock = (c: Cpu, limit: number) => void;
+export type CompiledBlock = (c: Cpu, limit: number) => Block | undefined;
 
 export class Block {
   valid = true;

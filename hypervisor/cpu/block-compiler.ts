@@ -58,6 +58,17 @@ function emitInsns(ctx: BlockContext, insns: readonly Insn[]): number {
 }
 
 /**
+ * Where the block goes: `xs` = 1 for the branch target, 2 for the next instruction (both
+ * linked after the try, see linkCode), with c.eip set; nothing for a computed target.
+ */
+function exitCode(ctx: BlockContext, size: number): string {
+  const cond = ctx.branchCond!;
+  const taken = `c.eip = ${ctx.eip(ctx.branchOff)}; xs = 1;`;
+  if (cond === 'true') return taken;
+  return `if (${cond}) { ${taken} } else { c.eip = ${ctx.eip(size)}; xs = 2; }`;
+}
+
+/**
  * The body of a block that jumps back to its own start: the first pass runs from the entry
  * state; then a loop repeats a second pass compiled from the state the first one leaves
  * (registers and flags stay in locals across iterations). Each loop-back does what the run
@@ -67,17 +78,32 @@ function emitInsns(ctx: BlockContext, insns: readonly Insn[]): number {
  */
 function emitLoop(ctx: BlockContext, insns: readonly Insn[], size: number): boolean {
   const n = insns.length;
-  const leave = (): string => `if (!${ctx.branchCond}) { ${ctx.flushCode()}c.instructions += ${n}; c.eip = ${ctx.eip(size)}; return; }`;
+  const leave = (): string => `if (!${ctx.branchCond}) { ${ctx.flushCode()}c.instructions += ${n}; c.eip = ${ctx.eip(size)}; xs = 2; break body; }`;
   ctx.emit(leave());
   const entry = ctx.stateKey();
   ctx.emit('for (;;) {');
   ctx.emit(`c.instructions += ${n};`);
-  ctx.emit(`if (c.instructions >= limit || Atomics.load(c.kick, 0) !== 0 || c.intWindowArmed) { ${ctx.flushCode()}c.eip = e0; return; }`);
+  ctx.emit(`if (c.instructions >= limit || Atomics.load(c.kick, 0) !== 0 || c.intWindowArmed) { ${ctx.flushCode()}c.eip = e0; return undefined; }`);
   emitInsns(ctx, insns);
   if (ctx.stateKey() !== entry || ctx.branchCond === null || ctx.branchOff !== 0) return false;
   ctx.emit(leave());
   ctx.emit('}');
   return true;
+}
+
+/**
+ * After the try: the successor block for a static exit, cached in the closure (X1, X2) while
+ * valid. Outside the try so that a fault fetching the next block's code leaves EIP at its
+ * target, as the interpreter's successor lookup does.
+ */
+function linkCode(b: Block, ctx: BlockContext, size: number): string {
+  const lin = (off: number): number => (b.start + off) | 0;
+  const link = (slot: string, off: number): string =>
+    `if (xs === ${slot}) return X${slot} !== null && X${slot}.valid ? X${slot} : (X${slot} = c.blocks.lookup(${lin(off)}));`;
+  const lines = [ctx.lastMayAbort ? 'if (ab) return undefined;' : '', link('1', ctx.branchOff)];
+  if (ctx.branchCond !== 'true') lines.push(link('2', size));
+  lines.push('return undefined;');
+  return lines.filter(Boolean).join('\n');
 }
 
 /** JavaScript source for block `b`. */
@@ -87,6 +113,12 @@ export function blockSource(b: Block): BlockSource {
   for (const i of insns) size += i.len;
   let ctx = new BlockContext(insns);
   const inline = emitInsns(ctx, insns);
+  const lastInline = !ctx.handlerIndexes.has(insns.length - 1);
+  if (lastInline && ctx.exitEip === null) {
+    // Falls through to the next instruction: a static exit too.
+    ctx.branchCond = 'true';
+    ctx.branchOff = size;
+  }
   let loops = ctx.branchCond !== null && ctx.branchOff === 0;
   if (loops && !emitLoop(ctx, insns, size)) {
     loops = false;
@@ -95,9 +127,10 @@ export function blockSource(b: Block): BlockSource {
   }
   if (!loops) {
     // Epilogue: everything back into the Cpu, the block's instructions retired, EIP after it.
-    const exit = ctx.exitEip ?? (ctx.handlerIndexes.has(insns.length - 1) ? null : ctx.eip(size));
-    ctx.emit(`${ctx.flushCode()}c.instructions += ${insns.length};${exit === null ? '' : ` c.eip = ${exit};`}`);
+    const exit = ctx.branchCond !== null ? exitCode(ctx, size) : ctx.exitEip !== null ? `c.eip = ${ctx.exitEip};` : '';
+    ctx.emit(`${ctx.flushCode()}c.instructions += ${insns.length}; ${exit}`);
   }
+  const linked = ctx.branchCond !== null;
 
   const regs: number[] = [];
   for (let r = 0; r < 8; r++) if (ctx.usedRegs & (1 << r)) regs.push(r);
@@ -110,15 +143,19 @@ export function blockSource(b: Block): BlockSource {
   const name = `blk_${(b.start >>> 0).toString(16).padStart(8, '0')}`;
   const source = [
     ...[...ctx.handlerIndexes].map((n) => `const I${n} = I[${n}], H${n} = H[${n}];`),
+    linked ? 'let X1 = null, X2 = null;' : '',
     `return function ${name}(c, limit) {`,
     '  const e0 = c.eip;',
-    `  let k = 0, ab = false, a = 0, v = 0, u = 0, t = 0, p = 0, q = 0, w = 0, x = 0, y = 0, z = 0, fa = 0, fb = 0, fr = 0, fc = 0, fo = 0, ff = 0${load.length ? ', ' + load.join(', ') : ''};`,
+    `  let k = 0, ab = false, xs = 0, a = 0, v = 0, u = 0, t = 0, p = 0, q = 0, w = 0, x = 0, y = 0, z = 0, fa = 0, fb = 0, fr = 0, fc = 0, fo = 0, ff = 0${load.length ? ', ' + load.join(', ') : ''};`,
     '  try {',
+    '  body: {',
     body,
+    '  }',
     '  } catch (e) {',
     '    c.instructions += k;',
     '    throw e;',
     '  }',
+    linked ? linkCode(b, ctx, size) : 'return undefined;',
     '};',
   ].join('\n');
   return { source, inline, loops };

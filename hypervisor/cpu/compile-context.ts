@@ -58,11 +58,15 @@ export class BlockContext {
   /** EIP after the block when a control transfer was compiled inline (null: fall through or handler). */
   exitEip: Expr | null = null;
   /**
-   * A block ending in a relative JMP/Jcc with a 32-bit operand size: the condition ('true' for
-   * JMP) and the target's offset from the block's first EIP (0: the block jumps to itself).
+   * A block ending in a relative JMP/Jcc/CALL with a 32-bit operand size: the condition
+   * ('true' for JMP and CALL) and the target's offset from the block's first EIP (0: the block
+   * jumps to itself). Such a target's linear address is fixed (block start + offset), so the
+   * compiled block can link to the next block itself.
    */
   branchCond: Expr | null = null;
   branchOff = -1;
+  /** The last instruction's cold path may have set `ab` (the block must not link then). */
+  lastMayAbort = false;
 
   /** Handler-called instructions (their Insn and handler are bound as constants). */
   readonly handlerIndexes = new Set<number>();
@@ -259,6 +263,7 @@ export class BlockContext {
    */
   emitAbortCheck(last: boolean): void {
     const need = this.mayAbort && !last;
+    if (last) this.lastMayAbort = this.mayAbort;
     this.mayAbort = false;
     if (!need) return;
     this.emit(`if (ab) { ${this.flushCode()}c.instructions += ${this.index + 1}; return; }`);

@@ -527,6 +527,10 @@ const GENERATORS = new Map<Exec, InsnGenerator>([
     ctx.emit(`u = ${ctx.eip(ctx.nextOff)};`);
     push(ctx, i.osz, i.osz === 2 ? '(u & 65535)' : 'u');
     ctx.exitEip = ctx.branchTarget(i.imm, i.osz);
+    if (i.osz === 4) {
+      ctx.branchCond = 'true';
+      ctx.branchOff = ctx.nextOff + i.imm;
+    }
     return true;
   }],
   [C.ret, (ctx, i) => {

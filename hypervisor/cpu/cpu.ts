@@ -9,7 +9,7 @@
  * exit would; the hypervisor dispatches them through its exit table and resumes the CPU.
  */
 import { P2mType, PAGE_SHIFT } from '../p2m.js';
-import { BlockCache, type Block } from './block-cache.js';
+import { BlockCache, FetchFault, type Block } from './block-cache.js';
 import { compileBlock } from './block-compiler.js';
 import { ExitInfo, ExitReason, IoDir } from './exit.js';
 import { fault, GuestFault, pushesErrorCode, RunAbort } from './fault.js';
@@ -497,9 +497,12 @@ export class Cpu implements LazyFlagState {
    */
   private execCompiled(b: Block, limit: number): Block | null {
     this.abortBlock = false;
+    let next: Block | undefined;
     try {
-      b.fn!(this, limit);
+      next = b.fn!(this, limit);
     } catch (e) {
+      // Decoding the next block failed: EIP is already its address, as after successor().
+      if (e instanceof FetchFault) throw e;
       this.eip = this.curEip;
       if (e instanceof GuestFault) {
         this.raiseException(e.vector, e.errorCode);
@@ -512,7 +515,7 @@ export class Cpu implements LazyFlagState {
       throw e;
     }
     if (this.abortBlock) return null;
-    return this.blocks.successor(b, (this.eip + this.segBase[Seg.CS]!) | 0);
+    return next ?? this.blocks.successor(b, (this.eip + this.segBase[Seg.CS]!) | 0);
   }
 
   // ---------------------------------------------------------------- interrupts and exceptions
