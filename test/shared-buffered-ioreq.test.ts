@@ -6,7 +6,7 @@ import {
   createBufferedPageBuffer,
   IOREQ_BUFFER_SLOT_NUM,
 } from '../shared/buffered-ioreq.js';
-import { IOREQ_TYPE_COPY, IOREQ_TYPE_PCI_CONFIG, IOREQ_TYPE_PIO } from '../shared/ioreq.js';
+import { IOREQ_TYPE_COPY, IOREQ_TYPE_PCI_CONFIG, IOREQ_TYPE_PIO, IOREQ_TYPE_TIMEOFFSET } from '../shared/ioreq.js';
 
 interface Entry {
   type: number;
@@ -111,6 +111,28 @@ describe('buffered ioreq ring', () => {
     expect(producer.pending()).toBe(0);
   });
 
+  it('carries full 32-bit addresses in wide entries (hvmsim extension), also split across the ring end', () => {
+    const { producer, consumer, words } = setup();
+    expect(producer.tryPostWide(IOREQ_TYPE_COPY, 0xf000_1234, 4, 0xdead_beef)).toBe(true);
+    expect(words[1]).toBe(2); // two slots
+    expect(collect(consumer)).toEqual([{ type: IOREQ_TYPE_COPY, addr: 0xf000_1234, size: 4, value: 0xdead_beef, valueHigh: 0 }]);
+    for (let i = 0; i < IOREQ_BUFFER_SLOT_NUM - 3; i++) producer.tryPost(IOREQ_TYPE_PIO, 0x80, 1, i);
+    collect(consumer);
+    expect(words[0]! % IOREQ_BUFFER_SLOT_NUM).toBe(IOREQ_BUFFER_SLOT_NUM - 1);
+    expect(producer.tryPostWide(IOREQ_TYPE_COPY, 0xe000_0000, 2, 0xabcd)).toBe(true);
+    expect(producer.tryPost(IOREQ_TYPE_PIO, 0x80, 1, 7)).toBe(true);
+    expect(collect(consumer)).toEqual([
+      { type: IOREQ_TYPE_COPY, addr: 0xe000_0000, size: 2, value: 0xabcd, valueHigh: 0 },
+      { type: IOREQ_TYPE_PIO, addr: 0x80, size: 1, value: 7, valueHigh: 0 },
+    ]);
+    // Only 1/2/4-byte PIO/COPY writes, and never into the last free slot.
+    expect(producer.tryPostWide(IOREQ_TYPE_COPY, 0xe000_0000, 8, 0)).toBe(false);
+    expect(producer.tryPostWide(IOREQ_TYPE_TIMEOFFSET, 0, 4, 0)).toBe(false);
+    expect(producer.tryPostWide(IOREQ_TYPE_COPY, 2 ** 32, 4, 0)).toBe(false);
+    for (let i = 0; i < IOREQ_BUFFER_SLOT_NUM - 1; i++) producer.tryPost(IOREQ_TYPE_PIO, 0x80, 1, i);
+    expect(producer.tryPostWide(IOREQ_TYPE_COPY, 0xe000_0000, 4, 0)).toBe(false);
+  });
+
   it('drains at most `limit` slots per call', () => {
     const { producer, consumer } = setup();
     for (let i = 0; i < 100; i++) producer.tryPost(IOREQ_TYPE_PIO, 0x80, 1, i);
@@ -141,12 +163,23 @@ describe('buffered ioreq consumer on a hostile page', () => {
     const { consumer, words } = setup();
     words[2] = IOREQ_TYPE_COPY | (1 << 9) | (0xa0000 << 12); // a "read"
     words[4] = 0xee | (0xfffff << 12); // unknown type
-    words[6] = IOREQ_TYPE_COPY | 0xfffff000 | (2 << 10) | 0x100; // pad bit set, max address
+    words[6] = IOREQ_TYPE_COPY | 0xfffff000 | (2 << 10); // max address
     words[7] = 7;
     words[1] = 3;
     expect(collect(consumer)).toEqual([{ type: IOREQ_TYPE_COPY, addr: 0xfffff, size: 4, value: 7, valueHigh: 0 }]);
     expect(consumer.rejected).toBe(2);
     expect(consumer.pending()).toBe(0);
+  });
+
+  it('reports a wide entry claiming 8 bytes or missing its address slot', () => {
+    const { consumer, words } = setup();
+    words[2] = IOREQ_TYPE_COPY | 0x100 | (3 << 10); // wide flag, size 8
+    words[1] = 2;
+    expect(() => collect(consumer)).toThrow(/wide entry of 8 bytes/);
+    const b = setup();
+    b.words[2] = IOREQ_TYPE_COPY | 0x100 | (2 << 10);
+    b.words[1] = 1;
+    expect(() => collect(b.consumer)).toThrow(/incomplete wide entry/);
   });
 
   it('makes the producer fall back (ring "full") when the guest scribbled the pointers', () => {

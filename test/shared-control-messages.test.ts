@@ -14,10 +14,18 @@ const samples: ControlMessage[] = [
   { kind: 'unpause', domid: 1 },
   { kind: 'destroy', domid: 1 },
   { kind: 'shutdown', domid: 1, reason: 'reboot' },
+  { kind: 'shutdown', domid: 1, reason: 'poweroff', exitStatus: 2 ** 33 - 1 },
+  { kind: 'ready', domid: 4 },
+  { kind: 'vcpu-down', domid: 4, vcpu: 1 },
   {
     kind: 'crash',
     domid: 3,
     report: { reason: 'triple fault', vcpu: 0, eip: 0xffff_fff0, instructionBytes: new Uint8Array([0x0f, 0x0b]), exits: { io: 12, hlt: 1 } },
+  },
+  {
+    kind: 'crash',
+    domid: 3,
+    report: { reason: 'ud', vcpu: 1, eip: 0x100000, instructionBytes: new Uint8Array(0), exits: {}, registers: { eax: 0xffff_ffff, cr0: 0x11 } },
   },
   { kind: 'stats-request', domid: 1, requestId: 7 },
   { kind: 'stats-response', domid: 1, requestId: 7, counters: { 'exits.io': 1000, instructions: 2 ** 40 }, timings: { wallNs: 1.5e9, mips: 123.4 } },
@@ -58,6 +66,9 @@ describe('control messages', () => {
     ],
     ['negative counter', { kind: 'stats-response', domid: 1, requestId: 1, counters: { io: -1 }, timings: {} }, /'counters\.io' must be a counter/],
     ['string timing', { kind: 'stats-response', domid: 1, requestId: 1, counters: {}, timings: { ns: 'fast' } }, /'timings\.ns' must be a finite number/],
+    ['exit status too wide', { kind: 'shutdown', domid: 1, reason: 'poweroff', exitStatus: 2 ** 33 }, /'exitStatus' must be an integer/],
+    ['vcpu-down without vcpu', { kind: 'vcpu-down', domid: 1 }, /vcpu-down: 'vcpu' must be an integer in 0\.\.31, got nothing/],
+    ['ready with extras', { kind: 'ready', domid: 1, ports: [1] }, /ready: unknown field 'ports'/],
     ['console as text', { kind: 'console', domid: 1, bytes: 'hello' }, /'bytes' must be bytes/],
   ];
 

@@ -46,6 +46,16 @@ describe('ISA IRQ lines', () => {
     expect(hv.kickPending(1)).toBe(true);
   });
 
+  it("gives the interpreter a one-word view of the vCPU's kick flag", () => {
+    const { dm, hv } = setup();
+    const view = hv.kickView(1);
+    expect(Atomics.load(view, 0)).toBe(0);
+    dm.kick(1);
+    expect(Atomics.load(view, 0)).toBe(1);
+    hv.acknowledgeKick(1);
+    expect(Atomics.load(view, 0)).toBe(0);
+  });
+
   it('lets a halted vCPU wait for a kick, with a timeout', () => {
     const { dm, hv } = setup();
     expect(hv.waitForKick(0, 10, 1)).toBe(false);
