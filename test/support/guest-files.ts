@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { EXIT_CRASH, EXIT_OK } from '../../toolstack/exit-status.js';
+import { VGA_GUEST_MODELS, VGA_GUEST_NAMES } from '../../guests/vga-models/vga-guest-models.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GUESTS_DIR = path.join(REPO_ROOT, 'guests');
@@ -12,7 +13,10 @@ export const GUEST_BIN_DIR = path.join(GUESTS_DIR, 'bin');
 /** The toolchain (gcc and ld version lines) the committed images were built with. */
 export const GUEST_TOOLCHAIN_FILE = path.join(GUEST_BIN_DIR, 'toolchain.txt');
 
-export const GUEST_NAMES = ['hello', 'compute', 'exceptions', 'timer', 'uart-irq', 'triple-fault', 'poweroff', 'ioreq-loop', 'idle'] as const;
+export const GUEST_NAMES = [
+  'hello', 'compute', 'exceptions', 'timer', 'uart-irq', 'triple-fault', 'poweroff', 'ioreq-loop', 'idle',
+  ...VGA_GUEST_NAMES,
+] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
 
 export function guestElf(name: GuestName): string {
@@ -39,6 +43,11 @@ export const GUEST_END: Readonly<Record<GuestName, GuestEnd>> = {
   poweroff: { kind: 'power-off' },
   'ioreq-loop': { kind: 'debug-exit', code: 0 },
   idle: { kind: 'debug-exit', code: 0 },
+  'vga-fill': { kind: 'debug-exit', code: 0 },
+  'vga-sparse': { kind: 'debug-exit', code: 0 },
+  'vga-rmw': { kind: 'debug-exit', code: 0 },
+  'vga-blit': { kind: 'debug-exit', code: 0 },
+  'vga-text': { kind: 'debug-exit', code: 0 },
 };
 
 /** Codes every guest may use (guests/runtime/debug-exit.h). */
@@ -159,6 +168,14 @@ export async function expectedSerial(name: GuestName): Promise<string> {
       return IOREQ_LOOP_SERIAL;
     case 'idle':
       return IDLE_SERIAL;
+    case 'vga-fill':
+    case 'vga-sparse':
+    case 'vga-rmw':
+    case 'vga-blit':
+    case 'vga-text':
+      // A CRC-32 of the frame each leaves: its host model (guests/vga-models/) draws the same
+      // frame at the default command line and checksums it.
+      return VGA_GUEST_MODELS[name].serial();
     case 'compute': {
       if (computeSerial === undefined) {
         const { computeExpectedSerial } = await import('../../guests/compute/compute-model.js');
