@@ -12,15 +12,22 @@ import { IoBus } from '../shared/io-bus.js';
 import type { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
 import type { IrqLines } from '../shared/irq-lines.js';
 import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
+import { STD_VGA_BDF } from '../shared/vga-config.js';
 import { createPcDevices, registerPortDevices, type PcDevices } from './devices/pc-devices.js';
+import { StdVga, type StdVgaOptions } from './devices/vga/std-vga.js';
 import type { ToolstackOutbox } from './toolstack-outbox.js';
 
 export interface DmPlatform {
   readonly bus: IoBus;
   readonly devices: PcDevices;
+  /** The std VGA at 00:02.0, when the domain has one; also the loop's display timer (DmDisplay). */
+  readonly vga?: StdVga;
 }
 
-export function createDmPlatform(irqLines: IrqLines, outbox: ToolstackOutbox, counters: Float64Array): DmPlatform {
+/** What the std VGA needs from the domain's config (counters are the platform's). */
+export type DmPlatformVga = Omit<StdVgaOptions, 'counters'>;
+
+export function createDmPlatform(irqLines: IrqLines, outbox: ToolstackOutbox, counters: Float64Array, vgaOptions?: DmPlatformVga): DmPlatform {
   const irqChanges = DM_COUNTER_INDEX.irq_level_changes;
   const devices = createPcDevices({
     raiseIrq: (line, level) => {
@@ -32,7 +39,10 @@ export function createDmPlatform(irqLines: IrqLines, outbox: ToolstackOutbox, co
   });
   const bus = new IoBus();
   registerPortDevices(bus, devices.portDevices);
-  return { bus, devices };
+  if (vgaOptions === undefined) return { bus, devices };
+  const vga = new StdVga({ ...vgaOptions, counters });
+  vga.register(bus, devices.pciHost, STD_VGA_BDF);
+  return { bus, devices, vga };
 }
 
 /** Publish every port and MMIO range on the bus and every PCI function of the host. */

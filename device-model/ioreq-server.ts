@@ -11,8 +11,11 @@
  *   dispatch, answer (IORESP_READY) and notify the vCPU.
  *
  * Host console input is fed to the UART when the loop wakes and before it sleeps, as far as
- * the UART's FIFO has room. The wait's timeout would be the time to the next device timer; no
- * device has one yet, so it is a long idle timeout.
+ * the UART's FIFO has room. The wait's timeout is the time to the display's next refresh (or a
+ * long idle timeout without a display); a refresh runs whenever one is due after the events of
+ * a wake-up, with the buffered ring drained first so posted writes are in the picture. On
+ * destroy the display gets a last refresh and its end-of-run work (the screenshot) starts; the
+ * loop returns at once and that work finishes on the thread's event loop.
  *
  * The loop never throws. A bad request, a corrupt buffered ring, a protocol violation or a
  * device fault crashes the domain: a crash message goes to the toolstack, the request is never
@@ -34,6 +37,19 @@ import type { ToolstackOutbox } from './toolstack-outbox.js';
 
 /** How long the loop sleeps with nothing to do; a wake-up on the control port cuts it short. */
 export const IDLE_TIMEOUT_MS = 1000;
+
+/** A display the loop refreshes on time (the std VGA's). */
+export interface DmDisplay {
+  /** performance.now() when `refresh` is next due. */
+  readonly nextRefresh: number;
+  /** Refresh (`now` is performance.now()) and schedule the next one. */
+  refresh(now: number): void;
+  /**
+   * The domain is being destroyed: a last refresh and any end-of-run work; the promise (if any)
+   * settles when that work is done and never rejects.
+   */
+  finish(): Promise<void> | undefined;
+}
 
 const STATE_NAMES = ['NONE', 'READY', 'INPROCESS', 'IORESP_READY'];
 
@@ -57,6 +73,8 @@ export interface IoreqServerParts {
   readonly controlPort: number;
   /** Spin budget before sleeping (DomainConfig.spin). */
   readonly spin: number;
+  /** The display to refresh, if the domain has one. */
+  readonly display?: DmDisplay;
 }
 
 export class IoreqServer {
@@ -92,22 +110,40 @@ export class IoreqServer {
     this.thread = domain.memory.vcpus; // DomainControl: the device model's run state follows the vCPUs'
   }
 
-  /** Serve until the toolstack sets REQ_DESTROY (the caller has set the run state RUNNING). */
-  run(): void {
+  /**
+   * Serve until the toolstack sets REQ_DESTROY (the caller has set the run state RUNNING).
+   * Returns the display's end-of-run work, if any, for the thread to let finish.
+   */
+  run(): Promise<void> | undefined {
     const { control, outbox } = this.parts;
     while (!(control.requests() & REQ_DESTROY)) this.step();
     outbox.flushConsole();
+    const finishing = this.finishDisplay();
     control.setState(this.thread, RunState.DEAD);
+    return finishing;
   }
 
-  /** One sleep and the events that end it. Never throws. */
+  /** One sleep, the events that end it, and a refresh if one is due. Never throws. */
   step(): void {
-    const { domain, counters, spin } = this.parts;
+    this.handleEvents();
+    const display = this.parts.display;
+    if (display !== undefined && !this.crashed) {
+      const now = performance.now();
+      if (now >= display.nextRefresh) this.refreshDisplay(display, now);
+    }
+  }
+
+  private handleEvents(): void {
+    const { domain, counters, spin, display } = this.parts;
     const dm = domain.dmEventChannels;
     this.beforeSleep();
+    let timeout = IDLE_TIMEOUT_MS;
+    if (display !== undefined && !this.crashed) {
+      timeout = Math.max(0, Math.min(IDLE_TIMEOUT_MS, display.nextRefresh - performance.now()));
+    }
     let n = 0;
     try {
-      if (!dm.waitForEvents(0, spin, IDLE_TIMEOUT_MS)) return;
+      if (!dm.waitForEvents(0, spin, timeout)) return;
       n = dm.fetchAndClear(0, this.fired, true);
     } catch (err) {
       this.crash(err);
@@ -131,6 +167,31 @@ export class IoreqServer {
       }
     }
     counters[C_BUSY_NS] += Math.round((performance.now() - start) * 1e6);
+  }
+
+  private refreshDisplay(display: DmDisplay, now: number): void {
+    try {
+      this.drainBuffered();
+      display.refresh(now);
+    } catch (err) {
+      this.crash(err);
+    }
+  }
+
+  /** The last refresh (unless the server crashed) and the display's end-of-run work. */
+  private finishDisplay(): Promise<void> | undefined {
+    const display = this.parts.display;
+    if (display === undefined) return undefined;
+    try {
+      if (!this.crashed) this.drainBuffered();
+    } catch (err) {
+      this.crash(err);
+    }
+    try {
+      return display.finish();
+    } catch {
+      return undefined; // a display that cannot draw its last frame leaves no screenshot
+    }
   }
 
   private beforeSleep(): void {

@@ -110,6 +110,19 @@ export interface ConsoleOutputMessage {
   bytes: Uint8Array;
 }
 
+/**
+ * The device model has written the final frame as PNG (`--screenshot`), or says why it could
+ * not (`error`; width and height are then those of the frame it had).
+ */
+export interface ScreenshotMessage {
+  kind: 'screenshot';
+  domid: number;
+  path: string;
+  width: number;
+  height: number;
+  error?: string;
+}
+
 export type ControlMessage =
   | CreateMessage
   | PauseMessage
@@ -121,7 +134,8 @@ export type ControlMessage =
   | StatsRequestMessage
   | StatsResponseMessage
   | ConsoleOutputMessage
-  | VcpuDownMessage;
+  | VcpuDownMessage
+  | ScreenshotMessage;
 
 export type ControlMessageKind = ControlMessage['kind'];
 
@@ -140,6 +154,8 @@ const MAX_REASON = 1024;
 const MAX_INSTRUCTION_BYTES = 16;
 const MAX_RECORD_KEYS = 1024;
 const MAX_CONSOLE_CHUNK = 1 << 20;
+/** A display side (VBE allows 16000 × 12000). */
+const MAX_PICTURE_SIDE = 65535;
 /** isa-debug-exit's status is (v << 1) | 1 for a 32-bit v. */
 const MAX_EXIT_STATUS = 2 ** 33 - 1;
 
@@ -225,6 +241,14 @@ export function validateControlMessage(value: unknown): ControlMessage {
       fields(m, kind, ['kind', 'domid', 'bytes']);
       domid(m, kind);
       bytes(m, kind, 'bytes', MAX_CONSOLE_CHUNK);
+      break;
+    case 'screenshot':
+      fields(m, kind, ['kind', 'domid', 'path', 'width', 'height', 'error']);
+      domid(m, kind);
+      string(m, kind, 'path', 1, MAX_PATH);
+      integer(m, kind, 'width', 0, MAX_PICTURE_SIDE);
+      integer(m, kind, 'height', 0, MAX_PICTURE_SIDE);
+      if (m.error !== undefined) string(m, kind, 'error', 1, MAX_REASON);
       break;
     default:
       throw new ControlMessageError(`unknown kind ${describe(kind)}`);

@@ -39,6 +39,15 @@ export const DM_COUNTERS = [
   'wakeups',
   'busy_ns',
   'irq_level_changes',
+  // Display (device-model/devices/vga/display.ts): refreshes run, refreshes that changed the
+  // picture, VRAM pages the dirty scan looked at, bytes it compared or hashed, pages found
+  // dirty, and wall time spent refreshing (a timing, not a deterministic count).
+  'refreshes',
+  'frames',
+  'pages_scanned',
+  'bytes_compared',
+  'dirty_pages',
+  'display_ms',
 ] as const;
 export type DmCounter = (typeof DM_COUNTERS)[number];
 

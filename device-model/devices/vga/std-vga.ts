@@ -1,0 +1,129 @@
+/**
+ * QEMU's standard VGA as one PCI function of the device model: PCI 1234:1111 at 00:02.0, class
+ * 0x030000, BAR0 the 16 MiB prefetchable linear frame buffer at the address the domain builder
+ * assigned (hvmloader's job under Xen; memory and I/O decoding on, as hvmloader leaves them),
+ * subsystem 1AF4:1100 as QEMU reports it. It gathers the parts — VRAM, legacy registers and DAC,
+ * Bochs VBE DISPI, the legacy window and LFB apertures, the display and its dirty scan — puts
+ * them on the bus, and runs the display refresh for the device model's loop (DmDisplay):
+ * a refresh every 1/refreshHz s, and at the end a last refresh and the screenshot, if asked for.
+ *
+ * Not modelled: QEMU's BAR2 (DISPI and VGA registers as MMIO; the domain builder assigns no
+ * address for it) and its option ROM; BAR0 stays where it was assigned (the hypervisor's p2m
+ * and the published ranges are fixed when the domain starts).
+ */
+import { encodeControlMessage, type ScreenshotMessage } from '../../../shared/control-messages.js';
+import type { IoBus } from '../../../shared/io-bus.js';
+import { STD_VGA_DEVICE, STD_VGA_VENDOR, type VgaConfig } from '../../../shared/vga-config.js';
+import { PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PciConfigSpace } from '../pci-config-space.js';
+import type { PciHost } from '../pci-host.js';
+import { ChecksumScan, DeviceTrackedScan, MemcmpScan, TrackDirtyVramScan, type DirtyScan } from './dirty-scan.js';
+import { VgaDisplay } from './display.js';
+import { writeScreenshot } from './screenshot.js';
+import { VbeDispi } from './vbe-dispi.js';
+import { LEGACY_WINDOW_BASE, LEGACY_WINDOW_BYTES, LegacyWindow, LinearFrameBuffer } from './vga-memory.js';
+import { VgaRegisters } from './vga-registers.js';
+import { Vram, VRAM_PAGE_SHIFT } from './vram.js';
+
+export const STD_VGA_CLASS = 0x030000;
+export const STD_VGA_REVISION = 2;
+export const STD_VGA_SUBSYSTEM_VENDOR = 0x1af4;
+export const STD_VGA_SUBSYSTEM = 0x1100;
+
+export interface StdVgaOptions {
+  readonly vga: VgaConfig;
+  /** The domain's p2m (shared-dirty re-protects frames through it). */
+  readonly p2m: SharedArrayBuffer;
+  /** dmCounters (shared/run-stats.ts). */
+  readonly counters: Float64Array;
+  readonly domid: number;
+  /** Posts an encoded control message to the toolstack (the screenshot report). */
+  readonly post?: (bytes: Uint8Array) => void;
+}
+
+export class StdVga {
+  readonly vram: Vram;
+  readonly regs = new VgaRegisters();
+  readonly vbe: VbeDispi;
+  readonly window: LegacyWindow;
+  readonly lfb: LinearFrameBuffer;
+  readonly pci: PciConfigSpace;
+  readonly display: VgaDisplay;
+  /** performance.now() when the next refresh is due. */
+  nextRefresh: number;
+  private readonly period: number;
+
+  constructor(private readonly options: StdVgaOptions) {
+    const { vga, counters } = options;
+    if (!(vga.refreshHz > 0)) throw new RangeError(`std VGA: refresh rate must be positive, got ${vga.refreshHz}`);
+    this.vram = new Vram(vga.vram);
+    this.vbe = new VbeDispi(this.vram, this.regs);
+    this.window = new LegacyWindow(this.vram, this.regs, this.vbe);
+    this.lfb = new LinearFrameBuffer(this.vram, vga.lfbAddress);
+    this.pci = new PciConfigSpace({
+      name: 'std-vga',
+      vendorId: STD_VGA_VENDOR,
+      deviceId: STD_VGA_DEVICE,
+      revision: STD_VGA_REVISION,
+      classCode: STD_VGA_CLASS,
+      subsystemVendorId: STD_VGA_SUBSYSTEM_VENDOR,
+      subsystemId: STD_VGA_SUBSYSTEM,
+      command: PCI_COMMAND_IO | PCI_COMMAND_MEMORY,
+      bars: [{ kind: 'mem32', size: this.vram.size, prefetchable: true }],
+    });
+    this.pci.assignBar(0, vga.lfbAddress);
+    this.display = new VgaDisplay({ vram: this.vram, regs: this.regs, vbe: this.vbe, scan: this.createScan(), counters });
+    this.period = 1000 / vga.refreshHz;
+    this.nextRefresh = performance.now() + this.period;
+  }
+
+  /** Whether LFB accesses reach the device model (the trapping modes). */
+  get lfbEmulated(): boolean {
+    return this.options.vga.mode === 'trap' || this.options.vga.mode === 'buffered';
+  }
+
+  /** Claim the ports, the legacy window, the LFB (trapping modes only) and the PCI function. */
+  register(bus: IoBus, pciHost: PciHost, bdf: number): void {
+    for (const device of [this.regs, this.vbe]) {
+      for (const r of device.portRanges) bus.registerPorts(r.base, r.length, device);
+    }
+    bus.registerMmio(LEGACY_WINDOW_BASE, LEGACY_WINDOW_BYTES, this.window);
+    // In the shared modes the guest writes VRAM itself and the hypervisor sends no LFB request.
+    if (this.lfbEmulated) bus.registerMmio(this.lfb.base, this.lfb.length, this.lfb);
+    pciHost.register(bdf, this.pci);
+  }
+
+  /** One refresh, and the next one scheduled (missed ones are skipped, not made up). */
+  refresh(now: number): void {
+    this.display.refresh();
+    this.nextRefresh += this.period;
+    if (this.nextRefresh <= now) this.nextRefresh = now + this.period;
+  }
+
+  /**
+   * The domain is ending: a last refresh, then the screenshot if one was asked for. The promise
+   * settles once the file is written and reported (the thread must stay alive until then).
+   */
+  finish(): Promise<void> | undefined {
+    const { vga, domid, post } = this.options;
+    try {
+      this.display.refresh();
+    } catch {
+      // The picture stays as the last good refresh left it; the screenshot still gets written.
+    }
+    if (vga.screenshot === undefined) return undefined;
+    const report = (message: ScreenshotMessage): void => post?.(encodeControlMessage(message));
+    return writeScreenshot(this.display.surface, vga.screenshot, domid, report);
+  }
+
+  private createScan(): DirtyScan {
+    const { vga, p2m } = this.options;
+    switch (vga.mode) {
+      case 'shared':
+        return vga.scan === 'checksum' ? new ChecksumScan(this.vram) : new MemcmpScan(this.vram);
+      case 'shared-dirty':
+        return new TrackDirtyVramScan(vga.dirtyVram, new Uint8Array(p2m), vga.lfbAddress >>> VRAM_PAGE_SHIFT);
+      default:
+        return new DeviceTrackedScan();
+    }
+  }
+}
