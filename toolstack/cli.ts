@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SCAN_STRATEGIES, VGA_MODES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
 import { DEFAULT_REFRESH_HZ, DEFAULT_VGA_MODE } from './domain-builder.js';
 import { EXIT_USAGE } from './exit-status.js';
+import { benchCommand } from './bench-command.js';
 import { runCommand } from './run-command.js';
 
 function integerOption(name: string, min: number, max: number) {
@@ -61,6 +62,7 @@ export function buildCli(): Command {
         { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin.isTTY ? undefined : process.stdin },
       );
     });
+  program.addCommand(benchCommand());
   return program;
 }
 

@@ -1,0 +1,204 @@
+/**
+ * `hvmsim bench compare BASE NEW`: the CI gate. Deterministic counters and modeled time are
+ * compared exactly: every change is listed and a rise beyond the threshold is a regression (from
+ * zero, any rise is). Wall-clock figures are compared only as each run's ratio to its own host
+ * reference slice, and judged by a bootstrap interval of the ratio of medians: slower only when
+ * the whole interval lies beyond the threshold.
+ */
+import { COST_TERMS, termReads } from './cost-model.js';
+import type { BenchResults, ScenarioResult } from './results-schema.js';
+import { bootstrapRatioOfMedians, type RatioInterval } from './statistics.js';
+
+export type Verdict = 'regression' | 'improvement' | 'changed' | 'varies' | 'same' | 'note';
+
+export interface CompareRow {
+  scenario: string;
+  metric: string;
+  base?: number;
+  new?: number;
+  /** Relative change (new / base − 1), when both exist and base ≠ 0. */
+  change?: number;
+  interval?: RatioInterval;
+  verdict: Verdict;
+  detail?: string;
+}
+
+export interface CompareOptions {
+  /** Counters and modeled time: a rise beyond this fraction fails (0.05 = 5%). */
+  threshold: number;
+  /** Wall-clock ratios: slower beyond this fraction, with the whole interval past it, fails. */
+  timeThreshold: number;
+}
+
+export interface CompareReport {
+  rows: CompareRow[];
+  regressions: CompareRow[];
+}
+
+/** "5%", "5", "0.05" → 0.05; undefined for anything else. */
+export function parseThreshold(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const fraction = m[2] === '%' || n >= 1 ? n / 100 : n;
+  return fraction >= 0 && fraction < 10 ? fraction : undefined;
+}
+
+function relChange(b: number, n: number): number | undefined {
+  return b === 0 ? undefined : n / b - 1;
+}
+
+/** A deterministic quantity where more is worse: any change listed, a rise past the threshold fails. */
+function exactRow(scenario: string, metric: string, b: number, n: number, threshold: number, detail?: string): CompareRow | undefined {
+  if (b === n) return undefined;
+  const change = relChange(b, n);
+  const rose = n > b && (b === 0 || n > b * (1 + threshold));
+  const verdict: Verdict = rose ? 'regression' : n < b ? 'improvement' : 'changed';
+  return { scenario, metric, base: b, new: n, change, verdict, detail };
+}
+
+function compareScenario(b: ScenarioResult, n: ScenarioResult, o: CompareOptions): CompareRow[] {
+  const rows: CompareRow[] = [];
+  const s = n.name;
+  if (n.status !== 'ok') {
+    const failed = n.status === 'failed' || b.status === 'ok';
+    rows.push({ scenario: s, metric: 'status', verdict: failed && n.status === 'failed' ? 'regression' : 'note', detail: `${n.status}: ${n.error ?? ''}`.trim() });
+    return rows;
+  }
+  if (b.status !== 'ok') {
+    rows.push({ scenario: s, metric: 'status', verdict: 'note', detail: `base ${b.status}, now ok: nothing to compare` });
+    return rows;
+  }
+  // Wall time, as a ratio to the host reference measured in the same run.
+  const bt = b.timings.ratio_to_reference?.trials ?? [];
+  const nt = n.timings.ratio_to_reference?.trials ?? [];
+  if (bt.length && nt.length) {
+    const iv = bootstrapRatioOfMedians(bt, nt);
+    const verdict: Verdict = iv.low > 1 + o.timeThreshold ? 'regression' : iv.high < 1 / (1 + o.timeThreshold) ? 'improvement' : 'same';
+    rows.push({
+      scenario: s,
+      metric: 'wall time / host reference',
+      base: b.timings.ratio_to_reference!.median,
+      new: n.timings.ratio_to_reference!.median,
+      change: iv.ratio - 1,
+      interval: iv,
+      verdict,
+    });
+  }
+  if (n.determinismViolations.length) {
+    rows.push({ scenario: s, metric: 'determinism', verdict: 'note', detail: `counters varied between trials: ${n.determinismViolations.join(', ')}` });
+  }
+  // Counters: exact where deterministic; counters that vary are listed, not judged.
+  const varying = new Set([...b.varyingCounters, ...n.varyingCounters, ...Object.keys(b.varied), ...Object.keys(n.varied)]);
+  if (!b.deterministic || !n.deterministic) for (const k of [...Object.keys(b.counters), ...Object.keys(n.counters)]) varying.add(k);
+  const names = [...new Set([...Object.keys(b.counters), ...Object.keys(n.counters)])].sort();
+  for (const k of names) {
+    const bv = b.counters[k];
+    const nv = n.counters[k];
+    if (bv === undefined || nv === undefined) {
+      rows.push({ scenario: s, metric: k, base: bv, new: nv, verdict: 'note', detail: bv === undefined ? 'new counter' : 'counter gone' });
+      continue;
+    }
+    if (bv === nv) continue;
+    if (varying.has(k)) {
+      rows.push({ scenario: s, metric: k, base: bv, new: nv, change: relChange(bv, nv), verdict: 'varies', detail: 'varies between trials: not judged' });
+      continue;
+    }
+    rows.push(exactRow(s, k, bv, nv, o.threshold)!);
+  }
+  // Modeled time follows from the counters, so it is exact too, per profile both runs have; only
+  // its terms made of deterministic counters are judged (varying ones are caught by nothing here).
+  const termVaries = (t: string): boolean => {
+    const term = COST_TERMS.find((x) => x.parameter === t);
+    return !term || [...varying].some((k) => termReads(term, k));
+  };
+  for (const p of Object.keys(n.modeled).filter((p) => p in b.modeled).sort()) {
+    const bm = b.modeled[p]!;
+    const nm = n.modeled[p]!;
+    const r = exactRow(s, `modeled ms (${p})`, bm.totalMs, nm.totalMs, o.threshold);
+    if (!r) continue;
+    const fixedPart = (m: typeof bm): number => Object.entries(m.terms).reduce((a, [t, v]) => a + (termVaries(t) ? 0 : v.ms), 0);
+    const fb = fixedPart(bm);
+    const fn = fixedPart(nm);
+    // The deterministic terms' rise, measured against the whole modeled time.
+    const fixedRose = fn > fb && (bm.totalMs === 0 || fn - fb > bm.totalMs * o.threshold);
+    if (r.verdict === 'regression' && !fixedRose) {
+      r.verdict = 'varies';
+      r.detail = 'the rise is in terms made of counters that vary between trials';
+    } else if (r.verdict !== 'regression' && fixedRose) {
+      r.verdict = 'regression';
+    }
+    rows.push(r);
+  }
+  return rows;
+}
+
+export function compareResults(base: BenchResults, next: BenchResults, o: CompareOptions): CompareReport {
+  const rows: CompareRow[] = [];
+  const baseBy = new Map(base.scenarios.map((s) => [s.name, s]));
+  const nextBy = new Map(next.scenarios.map((s) => [s.name, s]));
+  for (const n of next.scenarios) {
+    const b = baseBy.get(n.name);
+    if (!b) rows.push({ scenario: n.name, metric: 'scenario', verdict: 'note', detail: 'not in the base: nothing to compare' });
+    else rows.push(...compareScenario(b, n, o));
+  }
+  for (const b of base.scenarios) {
+    if (!nextBy.has(b.name)) rows.push({ scenario: b.name, metric: 'scenario', verdict: 'note', detail: 'in the base but not run now' });
+  }
+  return { rows, regressions: rows.filter((r) => r.verdict === 'regression') };
+}
+
+function fmtNumber(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return '-';
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(3);
+}
+
+function fmtChange(r: CompareRow): string {
+  if (r.change === undefined) return r.base === 0 && (r.new ?? 0) > 0 ? 'from 0' : '';
+  const pct = r.change * 100;
+  let text = `${pct >= 0 ? '+' : ''}${Math.abs(pct) < 0.01 && pct !== 0 ? pct.toExponential(1) : pct.toFixed(2)}%`;
+  if (r.interval) text += ` [${((r.interval.low - 1) * 100).toFixed(1)}%, ${((r.interval.high - 1) * 100).toFixed(1)}%]`;
+  return text;
+}
+
+const VERDICT_TEXT: Record<Verdict, string> = {
+  regression: 'REGRESSION',
+  improvement: 'better',
+  changed: 'changed (within threshold)',
+  varies: 'varies',
+  same: 'no significant change',
+  note: 'note',
+};
+
+/** A plain-text table (aligned columns) and a summary line. */
+export function formatCompareReport(r: CompareReport, o: CompareOptions, baseLabel: string, newLabel: string): string {
+  const header = ['scenario', 'metric', 'base', 'new', 'change', 'verdict'];
+  const body = r.rows.map((x) => [
+    x.scenario,
+    x.metric,
+    fmtNumber(x.base),
+    fmtNumber(x.new),
+    fmtChange(x),
+    VERDICT_TEXT[x.verdict] + (x.detail ? `: ${x.detail}` : ''),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : i >= 2 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `compare ${baseLabel} -> ${newLabel} (counters and modeled time: exact, a rise over ${(o.threshold * 100).toFixed(1)}% fails; ` +
+      `wall time: ratio to the host reference, 95% bootstrap interval beyond ${(o.timeThreshold * 100).toFixed(1)}% fails)`,
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...body.map(line),
+  ];
+  if (r.regressions.length === 0) out.push('', 'compare: no regression');
+  else {
+    out.push('', `compare: ${r.regressions.length} regression${r.regressions.length > 1 ? 's' : ''}:`);
+    for (const x of r.regressions) out.push(`  ${x.scenario}: ${x.metric} ${fmtNumber(x.base)} -> ${fmtNumber(x.new)} ${fmtChange(x)}`.trimEnd() + (x.detail ? ` (${x.detail})` : ''));
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,133 @@
+/**
+ * `hvmsim bench compare`: a deliberately slower change (one extra exit per frame) fails with the
+ * change listed; an unchanged run passes; counters that vary by declaration are listed but not
+ * judged; wall time is judged by the bootstrap interval of ratios, not by single numbers.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { compareResults, formatCompareReport, parseThreshold } from '../bench/compare.js';
+import { DISPLAY_VARYING, results, scenario, summarized, trials, vgaCounters } from './bench-results-fixture.js';
+import { runHvmsim } from './support/hvmsim-cli.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'hvmsim-bench-compare-'));
+const OPTS = { threshold: 0.05, timeThreshold: 0.1 };
+const vga = scenario({ name: 'vga-fill-shared', vga: 'shared', frames: 30, varyingCounters: DISPLAY_VARYING });
+const RATIOS = [10.2, 10.0, 10.4];
+
+function run(exitsPerFrame: number, ratios = RATIOS, tweak?: Parameters<typeof trials>[2]) {
+  return results([summarized(vga, trials(vgaCounters(30, exitsPerFrame), ratios, tweak))]);
+}
+
+function write(name: string, data: unknown): string {
+  const f = path.join(dir, name);
+  writeFileSync(f, JSON.stringify(data));
+  return f;
+}
+
+describe('compare (library)', () => {
+  test('an unchanged run has no regression and lists nothing but the time row', () => {
+    const r = compareResults(run(0), run(0), OPTS);
+    expect(r.regressions).toEqual([]);
+    expect(r.rows.map((x) => x.metric)).toEqual(['wall time / host reference']);
+    expect(r.rows[0]!.verdict).toBe('same');
+  });
+
+  test('one extra exit per frame is a regression in the exits and ioreqs; the modeled time rise is listed', () => {
+    const r = compareResults(run(0), run(1), OPTS);
+    const failed = r.regressions.map((x) => x.metric);
+    expect(failed).toContain('exit_io');
+    expect(failed).toContain('ioreq_sync');
+    const exitRow = r.rows.find((x) => x.metric === 'exit_io')!;
+    expect([exitRow.base, exitRow.new]).toEqual([60, 90]);
+    // 30 more round trips against a display-dominated model: a rise below 5%, listed but passing.
+    const modeled = r.rows.find((x) => x.metric === 'modeled ms (xen-3.0-vtx-2006)')!;
+    expect(modeled.change).toBeGreaterThan(0);
+    expect(modeled.verdict).toBe('changed');
+    // With a tighter threshold the same modeled rise fails.
+    expect(compareResults(run(0), run(1), { ...OPTS, threshold: 0.01 }).regressions.map((x) => x.metric)).toContain('modeled ms (xen-3.0-vtx-2006)');
+  });
+
+  test('a rise within the threshold is listed but passes; a fall is an improvement', () => {
+    const small = compareResults(run(0), run(0, RATIOS, (_i, c) => (c.instructions! += 1000)), OPTS);
+    expect(small.regressions).toEqual([]);
+    expect(small.rows.find((x) => x.metric === 'instructions')!.verdict).toBe('changed');
+    const fewer = compareResults(run(1), run(0), OPTS);
+    expect(fewer.regressions).toEqual([]);
+    expect(fewer.rows.find((x) => x.metric === 'exit_io')!.verdict).toBe('improvement');
+  });
+
+  test('a counter rising from zero fails whatever the threshold', () => {
+    const r = compareResults(run(0), run(0, RATIOS, (_i, c) => (c.exit_mmio = 1)), { threshold: 5, timeThreshold: 0.1 });
+    expect(r.regressions.map((x) => x.metric)).toContain('exit_mmio');
+  });
+
+  test('declared varying counters (display refreshes) are listed, not judged', () => {
+    const r = compareResults(run(0), run(0, RATIOS, (_i, c) => (c['dm.refreshes']! *= 2)), OPTS);
+    expect(r.regressions).toEqual([]);
+    expect(r.rows.find((x) => x.metric === 'dm.refreshes')!.verdict).toBe('varies');
+  });
+
+  test('wall time: clearly slower trials fail, noisy ones within the interval do not', () => {
+    expect(compareResults(run(0), run(0, [13.1, 12.9, 13.4]), OPTS).regressions.map((x) => x.metric)).toEqual(['wall time / host reference']);
+    // One slow outlier out of three: the interval straddles the threshold.
+    expect(compareResults(run(0), run(0, [10.1, 14.0, 10.3]), OPTS).regressions).toEqual([]);
+    expect(compareResults(run(0), run(0, [7.0, 7.1, 6.9]), OPTS).rows[0]!.verdict).toBe('improvement');
+  });
+
+  test('a scenario that failed now is a regression; one missing is a note', () => {
+    const base = run(0);
+    const broken = structuredClone(base);
+    broken.scenarios[0]!.status = 'failed';
+    broken.scenarios[0]!.error = 'ended with crash: triple fault';
+    expect(compareResults(base, broken, OPTS).regressions.map((x) => x.metric)).toEqual(['status']);
+    const none = { ...base, scenarios: [] };
+    const r = compareResults(base, none, OPTS);
+    expect(r.regressions).toEqual([]);
+    expect(r.rows[0]!.detail).toMatch(/not run now/);
+  });
+
+  test('the table names every change and the verdict', () => {
+    const r = compareResults(run(0), run(1), OPTS);
+    const text = formatCompareReport(r, OPTS, 'base.json', 'new.json');
+    expect(text).toMatch(/exit_io\s+60\s+90\s+\+50\.00%\s+REGRESSION/);
+    expect(text).toMatch(/compare: \d+ regressions:/);
+  });
+
+  test('thresholds parse as percentages or fractions', () => {
+    expect(parseThreshold('5%')).toBeCloseTo(0.05);
+    expect(parseThreshold('0.05')).toBeCloseTo(0.05);
+    expect(parseThreshold('12.5')).toBeCloseTo(0.125);
+    expect(parseThreshold('five')).toBeUndefined();
+  });
+});
+
+describe('hvmsim bench compare (CLI)', () => {
+  test('status 0 for an unchanged run, 1 with the change listed for an extra exit per frame', async () => {
+    const base = write('base.json', run(0));
+    const same = await runHvmsim(['bench', 'compare', base, write('same.json', run(0))]);
+    expect(same.status).toBe(0);
+    expect(same.stdout).toMatch(/compare: no regression/);
+    const slower = await runHvmsim(['bench', 'compare', base, write('slower.json', run(1)), '--threshold', '5%']);
+    expect(slower.status).toBe(1);
+    expect(slower.stdout).toMatch(/vga-fill-shared\s+exit_io\s+60\s+90/);
+    expect(slower.stdout).toMatch(/REGRESSION/);
+  });
+
+  test('a file that is not a results file: one line, status 2', async () => {
+    const bad = write('bad.json', { schema: 'something-else/9' });
+    const r = await runHvmsim(['bench', 'compare', bad, bad]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/not a results file of schema hvmsim-bench-results\/1/);
+  });
+
+  test('a bad threshold: status 2', async () => {
+    const base = write('base2.json', run(0));
+    const r = await runHvmsim(['bench', 'compare', base, base, '--threshold', 'lots']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--threshold/);
+  });
+});
