@@ -6,7 +6,7 @@
  *    palette that now gives different colours. Blank: the surface turns black once (keeping its
  *    size, as QEMU's blank screen does) and dirty tracking stops.
  * 2. Find the changed VRAM pages of the picture with the mode's DirtyScan, and add the pages the
- *    device model wrote itself.
+ *    device model wrote itself (a full redraw counts every page of the picture as dirty).
  * 3. Redraw each displayed line whose VRAM bytes touch a dirty page.
  *
  * Counters (shared/run-stats.ts): refreshes; frames (refreshes that changed the surface);
@@ -106,6 +106,8 @@ export class VgaDisplay {
     dirty.fill(0, first, end);
     scan.scan(first, g.pageCount, dirty, this.cost);
     const deviceDirty = vram.deviceDirty;
+    // A full redraw draws from every page: count them all, whatever the mode's scan knows.
+    if (full) dirty.fill(1, first, end);
     let dirtyPages = 0;
     for (let page = first; page < end; page++) {
       if (deviceDirty[page]) dirty[page] = 1;

@@ -1,9 +1,12 @@
 /**
- * One displayed line of VRAM to RGBA pixels, per pixel format, with QEMU's colour expansion:
- * 15/16 bpp put each field in the top bits of its byte and leave the low bits zero (RGB555:
- * r=(v>>7)&0xF8, g=(v>>2)&0xF8, b=(v<<3)&0xF8; RGB565: r=(v>>8)&0xF8, g=(v>>3)&0xFC,
- * b=(v<<3)&0xF8); 24/32 bpp are B, G, R(, X) bytes in memory; indexed formats go through a
- * palette of ready RGBA words (see palette.ts).
+ * One displayed line of VRAM to RGBA pixels, per pixel format, with the colours QEMU 7.2's
+ * screendump shows (measured with qemu-system-i386 -display none): 15 bpp goes through the VGA's
+ * own converter, which puts each 5-bit field in the top of its byte and leaves the low bits
+ * zero (r=(v>>7)&0xF8, g=(v>>2)&0xF8, b=(v<<3)&0xF8); a 16 bpp frame buffer is handed to the
+ * display as RGB565 as it is, and its conversion repeats each field's top bits in the low ones
+ * (5 bits: x<<3 | x>>2, 6 bits: x<<2 | x>>4), so 0xFFFF is white and 0x8410 is (132, 130, 132);
+ * 24/32 bpp are B, G, R(, X) bytes in memory; indexed formats go through a palette of ready
+ * RGBA words (see palette.ts).
  *
  * Output pixels are 32-bit words in a Uint32Array over the surface's RGBA bytes, so a word is
  * A<<24 | B<<16 | G<<8 | R on a little-endian host (every host Node supports here).
@@ -42,7 +45,10 @@ export function convertLine(
     case 'rgb16':
       for (let x = 0, s = at, o = outAt; x < width; x++, s += 2, o++) {
         const v = src[s]! | (src[s + 1]! << 8);
-        out[o] = rgba((v >> 8) & 0xf8, (v >> 3) & 0xfc, (v << 3) & 0xf8);
+        const r = v >> 11;
+        const g = (v >> 5) & 0x3f;
+        const b = v & 0x1f;
+        out[o] = rgba((r << 3) | (r >> 2), (g << 2) | (g >> 4), (b << 3) | (b >> 2));
       }
       return;
     case 'rgb15':
