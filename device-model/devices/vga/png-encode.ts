@@ -39,7 +39,8 @@ export class PngEncoderPool {
 
   constructor(workerUrl: URL = pngWorkerUrl()) {
     // One thread: a screenshot is one job, and the machine has two cores.
-    this.pool = new Piscina({ filename: workerUrl.href, minThreads: 0, maxThreads: 1, idleTimeout: 1000 });
+    // No inherited execArgv: a test runner's loader hooks would slow the worker's start-up.
+    this.pool = new Piscina({ filename: workerUrl.href, minThreads: 0, maxThreads: 1, idleTimeout: 1000, execArgv: [] });
   }
 
   /** Encode on the pool's thread; the pixels are moved there (the caller keeps no access). */
