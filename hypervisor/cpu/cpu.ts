@@ -38,11 +38,13 @@ export const enum RunResult {
 const MAX_INSN_LEN = 15;
 
 /**
- * Interpreted executions of a block before it is compiled to JavaScript (block-compiler.ts):
- * compiling costs about as much as a few hundred interpreted runs, and V8 needs a few
- * hundred calls of a new function before it optimises it.
+ * Interpreted executions of a block before it is compiled to JavaScript (block-compiler.ts).
+ * A new block function costs ~0.1 ms to build, then runs in V8's baseline tiers, several times
+ * slower than the interpreter, for thousands of calls until TurboFan optimises it; only blocks
+ * that run tens of thousands of times win. Measured with bench/cpu-bench-threshold.ts: at
+ * 10000 no repeat count ran slower than interpreted, at 200 lukewarm code ran up to 7x slower.
  */
-export const DEFAULT_COMPILE_THRESHOLD = 200;
+export const DEFAULT_COMPILE_THRESHOLD = 10_000;
 
 export class Cpu implements LazyFlagState {
   /** compileThreshold of CPUs created from now on (tests force 0 or Infinity through it). */
