@@ -74,8 +74,11 @@ function compareScenario(b: ScenarioResult, n: ScenarioResult, o: CompareOptions
   const nt = n.timings.ratio_to_reference?.trials ?? [];
   if (bt.length && nt.length) {
     const iv = bootstrapRatioOfMedians(bt, nt);
-    const verdict: Verdict = iv.low > 1 + o.timeThreshold ? 'regression' : iv.high < 1 / (1 + o.timeThreshold) ? 'improvement' : 'same';
+    let verdict: Verdict = iv.low > 1 + o.timeThreshold ? 'regression' : iv.high < 1 / (1 + o.timeThreshold) ? 'improvement' : 'same';
+    const gated = b.gateWallTime && n.gateWallTime;
+    if (!gated && verdict === 'regression') verdict = 'note';
     rows.push({
+      detail: gated ? undefined : 'wall time not gated for this scenario',
       scenario: s,
       metric: 'wall time / host reference',
       base: b.timings.ratio_to_reference!.median,

@@ -44,6 +44,8 @@ const scenarioResultSchema = z.object({
   domains: z.array(domainSpecSchema),
   deterministic: z.boolean(),
   varyingCounters: z.array(z.string()),
+  /** False: wall time is reported but never fails compare. */
+  gateWallTime: z.boolean().default(true),
   frames: z.number().optional(),
   reproduces: z
     .object({ metric: z.string(), relativeTo: z.string().optional(), published: z.number(), source: z.string(), profile: z.string() })
@@ -51,7 +53,7 @@ const scenarioResultSchema = z.object({
   status: z.enum(['ok', 'failed', 'skipped']),
   error: z.string().optional(),
   outcome: z.string(),
-  /** Counter values (the median where they varied between trials). */
+  /** Counter values (the lower median where they varied between trials). */
   counters: z.record(z.string(), z.number()),
   /** Counters that differed between trials: their range. */
   varied: z.record(z.string(), z.object({ min: z.number(), max: z.number() })),

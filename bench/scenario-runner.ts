@@ -16,7 +16,7 @@ import { measureReference } from './host-reference.js';
 import { guestImagePath } from './repo-paths.js';
 import type { ScenarioResult } from './results-schema.js';
 import type { Scenario } from './scenario-schema.js';
-import { median, summarize } from './statistics.js';
+import { summarize } from './statistics.js';
 
 /** Counter names that are host timings or follow host scheduling, never deterministic. */
 export function isTimingCounter(name: string): boolean {
@@ -150,6 +150,7 @@ export function emptyResult(s: Scenario, status: ScenarioResult['status'], error
     domains: s.domains,
     deterministic: s.deterministic,
     varyingCounters: s.varyingCounters,
+    gateWallTime: s.gateWallTime,
     frames: s.frames,
     reproduces: s.reproduces,
     status,
@@ -173,12 +174,13 @@ export function summarizeTrials(s: Scenario, trials: TrialRecord[], profiles: Co
     const values = trials.map((t) => t.counters[n] ?? 0);
     const lo = Math.min(...values);
     const hi = Math.max(...values);
-    counters[n] = lo === hi ? lo : median(values);
+    // Where they varied: the lower median, a value some trial really counted.
+    counters[n] = lo === hi ? lo : [...values].sort((a, b) => a - b)[(values.length - 1) >> 1]!;
     if (lo !== hi) varied[n] = { min: lo, max: hi };
   }
   const determinismViolations = s.deterministic ? Object.keys(varied).filter((n) => !s.varyingCounters.includes(n)) : [];
   // Display frames when the scenario does not say how many frames the guest draws.
-  const frames = s.frames ?? (counters['dm.frames'] !== undefined ? counters['dm.frames'] : undefined);
+  const frames = s.frames ?? (counters['dm.frames'] ? counters['dm.frames'] : undefined);
   const perTrial = trials.map((t) => trialTimings(t, frames));
   const timingNames = [...new Set(perTrial.flatMap((t) => Object.keys(t)))];
   const timings: ScenarioResult['timings'] = {};

@@ -68,6 +68,11 @@ export const scenarioSchema = z
     deterministic: z.boolean().default(true),
     /** Counters known to vary between trials (e.g. display refreshes, which follow wall time). */
     varyingCounters: z.array(z.string().min(1)).default([]),
+    /**
+     * Whether compare may fail on this scenario's wall time. Off for scenarios whose speed is
+     * bimodal on a small machine (an ioreq ping-pong spins or sleeps depending on free cores).
+     */
+    gateWallTime: z.boolean().default(true),
     /** The isa-debug-exit status a successful run ends with (the guests' exit(0) gives 1). */
     expectStatus: z.int().min(0).max(255).default(1),
     /** Per-trial limit; a domain still running then is destroyed and the scenario fails. */
@@ -107,6 +112,12 @@ export type Scenario = Omit<ParsedScenario, 'guest' | 'domains' | keyof typeof d
   /** The file the scenario came from, relative to the repository. */
   file: string;
 };
+
+/**
+ * Counters that follow the display's refresh timer (DESIGN §6), so wall-clock time, in every
+ * scenario: they are always treated as varying, whatever the data says.
+ */
+export const CLOCK_DRIVEN_COUNTERS = ['dm.refreshes', 'dm.frames', 'dm.pages_scanned', 'dm.bytes_compared', 'dm.dirty_pages', 'exit_logdirty'] as const;
 
 export const SCENARIO_DEFAULTS = { cmdline: '', vga: 'shared-dirty', scan: 'memcmp', vcpus: 1, memoryMiB: 32, refreshHz: 60 } as const;
 
@@ -165,7 +176,8 @@ function normalize(s: ParsedScenario, file: string): Scenario {
     const count = 'count' in d ? (d.count ?? 1) : 1;
     for (let i = 0; i < count; i++) expanded.push({ ...spec });
   }
-  return { ...rest, domains: expanded, file };
+  const varyingCounters = [...new Set([...rest.varyingCounters, ...CLOCK_DRIVEN_COUNTERS])];
+  return { ...rest, varyingCounters, domains: expanded, file };
 }
 
 /** Parse one file's text; `label` names it in errors. */

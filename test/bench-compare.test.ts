@@ -76,6 +76,14 @@ describe('compare (library)', () => {
     expect(compareResults(run(0), run(0, [7.0, 7.1, 6.9]), OPTS).rows[0]!.verdict).toBe('improvement');
   });
 
+  test('a scenario whose wall time is not gated reports a slowdown without failing', () => {
+    const loose = scenario({ name: 'vga-fill-shared', vga: 'shared', frames: 30, gateWallTime: false });
+    const mk = (ratios: number[]) => results([summarized(loose, trials(vgaCounters(30, 0), ratios))]);
+    const r = compareResults(mk(RATIOS), mk([13.1, 12.9, 13.4]), OPTS);
+    expect(r.regressions).toEqual([]);
+    expect(r.rows[0]!.detail).toMatch(/not gated/);
+  });
+
   test('a scenario that failed now is a regression; one missing is a note', () => {
     const base = run(0);
     const broken = structuredClone(base);
