@@ -1,6 +1,7 @@
 /**
  * The Bochs VBE "DISPI" interface of QEMU's std VGA: an index register at port 0x1CE and a data
- * register at 0x1CF, 16 bits each, through which a guest sets a linear graphics mode directly.
+ * register at 0x1CF (also answering at 0x1D0, QEMU's data port elsewhere), 16 bits each, through
+ * which a guest sets a linear graphics mode directly.
  *
  * Semantics as qemu-system-i386 7.2 shows them to a guest (probed; Bochs' vbe_display_api for
  * the names):
@@ -24,6 +25,8 @@ import type { Vram } from './vram.js';
 
 export const VBE_DISPI_INDEX_PORT = 0x1ce;
 export const VBE_DISPI_DATA_PORT = 0x1cf;
+/** QEMU's data port on non-x86 machines; claimed so that a 16-bit access at 0x1CF (which covers 0x1D0) is ours. */
+export const VBE_DISPI_DATA_PORT_ALT = 0x1d0;
 
 export const VBE_INDEX_ID = 0;
 export const VBE_INDEX_XRES = 1;
@@ -52,7 +55,8 @@ export const VBE_MAX_BPP = 32;
 
 export class VbeDispi implements PortMappedDevice {
   readonly name = 'vbe-dispi';
-  readonly portRanges: readonly PortClaim[] = [{ base: VBE_DISPI_INDEX_PORT, length: 2 }];
+  // The hypervisor forwards an access only if the device model claims every port it covers.
+  readonly portRanges: readonly PortClaim[] = [{ base: VBE_DISPI_INDEX_PORT, length: 3 }];
   private readonly regs = new Uint16Array(VBE_REGISTERS);
   private index = 0;
   /** Bytes per line of the current mode (valid while enabled). */
