@@ -204,17 +204,17 @@ describe('linear frame buffer', () => {
   it('bulk fill and copy entry points match the per-item results', () => {
     const { vga, vram } = setup();
     const lfb = vga.lfb;
-    lfb.fill(LFB + 0x2000, 4, 1024, false, 0x12345678);
-    lfb.fill(LFB + 0x3ffe, 2, 3, true, 0x9abc);
-    lfb.fill(LFB + 0x5000, 8, 2, false, 0x01020304, 0x05060708);
+    lfb.mmioFill(LFB + 0x2000, 4, 1024, false, 0x12345678);
+    lfb.mmioFill(LFB + 0x3ffe, 2, 3, true, 0x9abc);
+    lfb.mmioFill(LFB + 0x5000, 8, 2, false, 0x01020304, 0x05060708);
     expect(new Uint32Array(vram.bytes.buffer, 0x2000, 1024).every((w) => w === 0x12345678)).toBe(true);
     expect([vram.view.getUint16(0x3ffa, true), vram.view.getUint16(0x3ffe, true), vram.view.getUint16(0x3ff8, true)]).toEqual([0x9abc, 0x9abc, 0]);
     expect(Array.from(new Uint32Array(vram.bytes.buffer, 0x5000, 4))).toEqual([0x01020304, 0x05060708, 0x01020304, 0x05060708]);
     const src = Uint8Array.from({ length: 32 }, (_, i) => 100 + i);
-    lfb.copyIn(LFB + 0x701c, 4, 8, true, src, 28);
+    lfb.mmioCopyIn(LFB + 0x701c, 4, 8, true, src, 28);
     expect(Array.from(vram.bytes.subarray(0x7000, 0x7020))).toEqual(Array.from(src));
     const out = new Uint8Array(32);
-    lfb.copyOut(LFB + 0x7000, 4, 8, false, out, 0);
+    lfb.mmioCopyOut(LFB + 0x7000, 4, 8, false, out, 0);
     expect(out).toEqual(src);
     expect([...vram.deviceDirty.subarray(2, 8)]).toEqual([1, 1, 0, 1, 0, 1]);
   });
