@@ -125,12 +125,11 @@ function compareScenario(b: ScenarioResult, n: ScenarioResult, o: CompareOptions
     const fn = fixedPart(nm);
     // The deterministic terms' rise, measured against the whole modeled time.
     const fixedRose = fn > fb && (bm.totalMs === 0 || fn - fb > bm.totalMs * o.threshold);
-    if (r.verdict === 'regression' && !fixedRose) {
+    if (fixedRose) r.verdict = 'regression';
+    else if (fn === fb) {
       r.verdict = 'varies';
-      r.detail = 'the rise is in terms made of counters that vary between trials';
-    } else if (r.verdict !== 'regression' && fixedRose) {
-      r.verdict = 'regression';
-    }
+      r.detail = 'only terms made of counters that vary between trials changed';
+    } else r.verdict = fn < fb ? 'improvement' : 'changed';
     rows.push(r);
   }
   return rows;

@@ -67,6 +67,10 @@ describe('compare (library)', () => {
     const r = compareResults(run(0), run(0, RATIOS, (_i, c) => (c['dm.refreshes']! *= 2)), OPTS);
     expect(r.regressions).toEqual([]);
     expect(r.rows.find((x) => x.metric === 'dm.refreshes')!.verdict).toBe('varies');
+    // The modeled time moved with them, and is not judged either.
+    const modeled = r.rows.find((x) => x.metric === 'modeled ms (xen-3.0-vtx-2006)')!;
+    expect(modeled.change).toBeGreaterThan(0);
+    expect(modeled.verdict).toBe('varies');
   });
 
   test('wall time: clearly slower trials fail, noisy ones within the interval do not', () => {
