@@ -91,9 +91,13 @@ function compareScenario(b: ScenarioResult, n: ScenarioResult, o: CompareOptions
   if (n.determinismViolations.length) {
     rows.push({ scenario: s, metric: 'determinism', verdict: 'note', detail: `counters varied between trials: ${n.determinismViolations.join(', ')}` });
   }
-  // Counters: exact where deterministic; counters that vary are listed, not judged.
-  const varying = new Set([...b.varyingCounters, ...n.varyingCounters, ...Object.keys(b.varied), ...Object.keys(n.varied)]);
-  if (!b.deterministic || !n.deterministic) for (const k of [...Object.keys(b.counters), ...Object.keys(n.counters)]) varying.add(k);
+  // Counters: exact where deterministic. Counters declared varying (timer-driven) are listed, not
+  // judged; counters that merely happened to vary are judged by their ranges: a regression only
+  // when every trial now lies beyond the threshold of every trial before.
+  const declared = new Set([...b.varyingCounters, ...n.varyingCounters]);
+  if (!b.deterministic || !n.deterministic) for (const k of [...Object.keys(b.counters), ...Object.keys(n.counters)]) declared.add(k);
+  const observed = new Set([...Object.keys(b.varied), ...Object.keys(n.varied)]);
+  const varying = new Set([...declared, ...observed]);
   const names = [...new Set([...Object.keys(b.counters), ...Object.keys(n.counters)])].sort();
   for (const k of names) {
     const bv = b.counters[k];
@@ -102,9 +106,20 @@ function compareScenario(b: ScenarioResult, n: ScenarioResult, o: CompareOptions
       rows.push({ scenario: s, metric: k, base: bv, new: nv, verdict: 'note', detail: bv === undefined ? 'new counter' : 'counter gone' });
       continue;
     }
-    if (bv === nv) continue;
-    if (varying.has(k)) {
-      rows.push({ scenario: s, metric: k, base: bv, new: nv, change: relChange(bv, nv), verdict: 'varies', detail: 'varies between trials: not judged' });
+    if (bv === nv && !observed.has(k)) continue;
+    if (declared.has(k)) {
+      if (bv !== nv) rows.push({ scenario: s, metric: k, base: bv, new: nv, change: relChange(bv, nv), verdict: 'varies', detail: 'declared varying: not judged' });
+      continue;
+    }
+    if (observed.has(k)) {
+      const br = b.varied[k] ?? { min: bv, max: bv };
+      const nr = n.varied[k] ?? { min: nv, max: nv };
+      if (bv === nv && br.min === nr.min && br.max === nr.max) continue;
+      const row = exactRow(s, k, br.max, nr.min, o.threshold);
+      const verdict: Verdict =
+        row?.verdict === 'regression' ? 'regression' : nr.max < br.min ? 'improvement' : nr.min > br.max ? 'changed' : 'varies';
+      const range = (r: { min: number; max: number }): string => (r.min === r.max ? String(r.min) : `${r.min}..${r.max}`);
+      rows.push({ scenario: s, metric: k, base: bv, new: nv, change: relChange(bv, nv), verdict, detail: `varied between trials: ${range(br)} -> ${range(nr)}` });
       continue;
     }
     rows.push(exactRow(s, k, bv, nv, o.threshold)!);

@@ -73,6 +73,20 @@ describe('compare (library)', () => {
     expect(modeled.verdict).toBe('varies');
   });
 
+  test('a counter that happened to vary is judged by its ranges', () => {
+    const tail = (i: number, c: Record<string, number>): void => {
+      if (i === 1) c.instructions! += 5; // one trial ran 5 more instructions
+    };
+    const base = run(0, RATIOS, tail);
+    expect(base.scenarios[0]!.varied.instructions).toEqual({ min: 5_000_000, max: 5_000_005 });
+    // Overlapping ranges: listed as varying; all trials far above: a regression.
+    expect(compareResults(base, run(0), OPTS).rows.find((x) => x.metric === 'instructions')!.verdict).toBe('varies');
+    const grown = compareResults(base, run(0, RATIOS, (_i, c) => (c.instructions = 6_000_000)), OPTS);
+    expect(grown.regressions.map((x) => x.metric)).toContain('instructions');
+    const slightly = compareResults(base, run(0, RATIOS, (_i, c) => (c.instructions = 5_100_000)), OPTS);
+    expect(slightly.rows.find((x) => x.metric === 'instructions')!.verdict).toBe('changed');
+  });
+
   test('wall time: clearly slower trials fail, noisy ones within the interval do not', () => {
     expect(compareResults(run(0), run(0, [13.1, 12.9, 13.4]), OPTS).regressions.map((x) => x.metric)).toEqual(['wall time / host reference']);
     // One slow outlier out of three: the interval straddles the threshold.
