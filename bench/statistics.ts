@@ -34,7 +34,8 @@ export function median(xs: readonly number[]): number {
 }
 
 export function summarize(trials: readonly number[]): Summary {
-  if (trials.length === 0) return { median: NaN, min: NaN, max: NaN, iqr: NaN, trials: [] };
+  // No trials: zeros, not NaN, so the summary survives a JSON round trip.
+  if (trials.length === 0) return { median: 0, min: 0, max: 0, iqr: 0, trials: [] };
   return {
     median: median(trials),
     min: Math.min(...trials),
