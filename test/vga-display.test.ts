@@ -217,10 +217,13 @@ describe('refresh', () => {
     // Written behind the device's back (no dirty mark): trap mode cannot see it, so line 10 keeps its old pixels...
     vga.vram.view.setUint32(10 * 4096, 0x00ff0000, true);
     vga.lfb.mmioWrite(LFB + 20 * 4096, 4, 0x0000ff00); // ...while a device write to line 20 is drawn
+    vga.lfb.mmioWrite(LFB + 21 * 4096 + 8, 4, 0x0000ff00);
+    vga.lfb.mmioWrite(LFB + 767 * 4096, 1, 0x01);
     expect(vga.display.refresh()).toBe(true);
+    expect(vga.display.updatedRows).toEqual([20, 22, 767, 768]);
     expect(pixel(0, 10)).toEqual([0, 0, 0, 0xff]);
     expect(pixel(0, 20)).toEqual([0, 0xff, 0, 0xff]);
-    expect([counter('frames'), counter('dirty_pages')]).toEqual([2, 769]);
+    expect([counter('frames'), counter('dirty_pages')]).toEqual([2, 771]);
     // A palette-independent format ignores DAC writes; a mode change redraws all (line 10 shows now).
     vga.regs.ioWrite(0x3c8, 1, 0);
     vga.regs.ioWrite(0x3c9, 1, 0x3f);
@@ -252,7 +255,9 @@ describe('refresh', () => {
     expect(pixel(0, 0)).toEqual([0xff, 0xff, 0xff, 0xff]);
     vbe(4, 0); // VBE off: mode 3 text is not drawn
     expect(vga.display.refresh()).toBe(true);
+    expect(vga.display.updatedRows).toEqual([0, 200]);
     expect(vga.display.refresh()).toBe(false);
+    expect(vga.display.updatedRows).toEqual([]);
     expect([vga.display.surface.width, vga.display.surface.height]).toEqual([320, 200]);
     expect(pixel(0, 0)).toEqual([0, 0, 0, 0xff]);
   });

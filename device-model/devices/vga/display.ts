@@ -7,7 +7,8 @@
  *    size, as QEMU's blank screen does) and dirty tracking stops.
  * 2. Find the changed VRAM pages of the picture with the mode's DirtyScan, and add the pages the
  *    device model wrote itself (a full redraw counts every page of the picture as dirty).
- * 3. Redraw each displayed line whose VRAM bytes touch a dirty page.
+ * 3. Redraw each displayed line whose VRAM bytes touch a dirty page, and record the redrawn rows
+ *    as full-width rectangles (`updatedRows`) for sinks that send only what changed (VNC later).
  *
  * Counters (shared/run-stats.ts): refreshes; frames (refreshes that changed the surface);
  * pages_scanned, bytes_compared and dirty_pages (the scan's work and findings); display_ms
@@ -47,6 +48,8 @@ export class VgaDisplay {
   readonly surface = new DisplaySurface(INITIAL_WIDTH, INITIAL_HEIGHT);
   /** The geometry of the last refresh. */
   geometry: DisplayGeometry = { format: 'blank', reason: 'not refreshed yet' };
+  /** Surface rows the last refresh changed, as pairs: first row, end row (exclusive), ... */
+  readonly updatedRows: number[] = [];
   private lastKey = '';
   /** One byte per VRAM page: changed since the last refresh. */
   private readonly dirty: Uint8Array;
@@ -65,6 +68,7 @@ export class VgaDisplay {
     const start = performance.now();
     const { vram, regs, vbe, counters } = this.parts;
     counters[C_REFRESHES]++;
+    this.updatedRows.length = 0;
     const geometry = displayGeometry(regs, vbe, vram.size);
     this.geometry = geometry;
     let changed: boolean;
@@ -81,6 +85,7 @@ export class VgaDisplay {
     if (this.lastKey === 'blank') return false;
     this.lastKey = 'blank';
     this.surface.resize(this.surface.width, this.surface.height);
+    this.updatedRows.push(0, this.surface.height);
     return true;
   }
 
@@ -124,18 +129,24 @@ export class VgaDisplay {
     const out = this.surface.pixels;
     const bytes = vram.bytes;
     const lineBytes = g.lineBytes;
-    let drew = false;
+    const rows = this.updatedRows;
+    let runStart = -1;
     for (let y = 0; y < g.height; y++) {
       const addr = g.lineAddress[y]!;
-      if (!full && !this.touchesDirty(addr, lineBytes)) continue;
-      drew = true;
+      if (!full && !this.touchesDirty(addr, lineBytes)) {
+        if (runStart >= 0) rows.push(runStart, y);
+        runStart = -1;
+        continue;
+      }
+      if (runStart < 0) runStart = y;
       if (addr + lineBytes <= vram.size) {
         convertLine(g.format, bytes, addr, g.sourceWidth, out, y * g.width, palette, planeMask);
       } else {
         convertLine(g.format, this.gather(addr, lineBytes), 0, g.sourceWidth, out, y * g.width, palette, planeMask);
       }
     }
-    return drew;
+    if (runStart >= 0) rows.push(runStart, g.height);
+    return rows.length > 0;
   }
 
   private touchesDirty(addr: number, length: number): boolean {
