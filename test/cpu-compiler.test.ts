@@ -302,6 +302,19 @@ describe('compiled blocks at block edges, in lockstep with the interpreter', () 
     expect(log.filter((s) => s.reason === ExitReason.EXTERNAL_INTERRUPT).length).toBeGreaterThan(20);
   });
 
+  it('a block calling itself with its stack on MMIO stops when an exit asks, mid-loop', () => {
+    const { log } = lockstep({
+      code: [0xe8, ...le32(-5)], // call $
+      setup: (c) => (c.regs[Reg.ESP] = MMIO + 0x800),
+      maxRuns: 12,
+      onExit: (c, n) => {
+        if (n % 5 === 0) c.requestStop();
+      },
+    });
+    expect(log.filter((s) => 'run' in s).length).toBe(12);
+    expect(log.filter((s) => s.reason === ExitReason.EPT_VIOLATION).length).toBe(60);
+  });
+
   it('an endless loop stops at the budget, where the interpreter stops', () => {
     const { log } = lockstep({ code: [0x40, 0xeb, 0xfd], budget: 1000, maxRuns: 5 }); // inc eax; jmp $-1
     expect(log.map((s) => s.instructions)).toEqual([1000, 2000, 3000, 4000, 5000]);

@@ -83,7 +83,9 @@ function emitLoop(ctx: BlockContext, insns: readonly Insn[], size: number): bool
   const entry = ctx.stateKey();
   ctx.emit('for (;;) {');
   ctx.emit(`c.instructions += ${n};`);
-  ctx.emit(`if (c.instructions >= limit || Atomics.load(c.kick, 0) !== 0 || c.intWindowArmed) { ${ctx.flushCode()}c.eip = e0; return undefined; }`);
+  // An exit during the last instruction (e.g. CALL $ pushing to MMIO) may have asked to stop.
+  const aborted = ctx.lastMayAbort ? 'ab || ' : '';
+  ctx.emit(`if (${aborted}c.instructions >= limit || Atomics.load(c.kick, 0) !== 0 || c.intWindowArmed) { ${ctx.flushCode()}c.eip = e0; return undefined; }`);
   emitInsns(ctx, insns);
   if (ctx.stateKey() !== entry || ctx.branchCond === null || ctx.branchOff !== 0) return false;
   ctx.emit(leave());
