@@ -101,6 +101,7 @@ export class BlockCache {
     for (const b of list) {
       if (!b.valid) continue;
       b.valid = false;
+      b.fn = null; // release the compiled closure (blocks linking here relink when they see !valid)
       if (this.map.get(b.start) === b) this.map.delete(b.start);
     }
   }
