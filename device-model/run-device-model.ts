@@ -7,7 +7,7 @@
  */
 import { ByteRing } from '../shared/byte-ring.js';
 import type { DomainConfig } from '../shared/domain-config.js';
-import { DomainControl, RunState } from '../shared/domain-control.js';
+import { DomainControl, REQ_SHUTDOWN, RunState } from '../shared/domain-control.js';
 import { attachDomainSharedMemory, bindIoreqServer } from '../shared/domain-layout.js';
 import { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
 import { dmCounters } from '../shared/run-stats.js';
@@ -17,17 +17,24 @@ import { IoreqDispatcher } from './ioreq-dispatch.js';
 import { IoreqServer } from './ioreq-server.js';
 import { ToolstackOutbox, type PostBytes } from './toolstack-outbox.js';
 
-/** Run the device model of `config`'s domain on this thread; returns once the domain is destroyed. */
-export function runDeviceModel(config: DomainConfig, post: PostBytes): void {
+/**
+ * Run the device model of `config`'s domain on this thread; returns once the domain is destroyed,
+ * with the display's end-of-run work (the screenshot) still going on, if any.
+ */
+export function runDeviceModel(config: DomainConfig, post: PostBytes): Promise<void> | undefined {
   const control = new DomainControl(config.control, config.vcpus);
   const thread = config.vcpus;
   control.setState(thread, RunState.STARTING);
   const outbox = new ToolstackOutbox(config.domid, post);
+  // Before the request that caused it is answered, so the vCPU never runs on past a shutdown.
+  outbox.onShutdown = () => control.setRequest(REQ_SHUTDOWN, true);
   let server: IoreqServer;
   try {
     const domain = attachDomainSharedMemory(config.io);
     const counters = dmCounters(config.stats, config.vcpus);
-    const platform = createDmPlatform(domain.irqLines, outbox, counters);
+    // The fixture configs of some device-model tests have no VGA.
+    const vga = config.vga ? { vga: config.vga, p2m: config.p2m, domid: config.domid, post } : undefined;
+    const platform = createDmPlatform(domain.irqLines, outbox, counters, vga);
     publishIoreqServerRanges(platform, new IoreqServerRanges(config.ranges));
     const binding = bindIoreqServer(domain);
     const ram = new GuestRam(config.ram, config.p2m);
@@ -42,14 +49,15 @@ export function runDeviceModel(config: DomainConfig, post: PostBytes): void {
       uart: platform.devices.uart,
       controlPort: config.dmControlPort,
       spin: config.spin,
+      display: platform.vga,
     });
   } catch (err) {
     outbox.crash(`device model start-up failed: ${err instanceof Error ? err.message : String(err)}`, 0);
     control.setState(thread, RunState.DEAD);
-    return;
+    return undefined;
   }
   // RUNNING before 'ready', so the toolstack never sees a ready device model still STARTING.
   control.setState(thread, RunState.RUNNING);
   outbox.ready();
-  server.run();
+  return server.run();
 }

@@ -26,6 +26,8 @@ export class ToolstackOutbox {
   private readonly batch = new Uint8Array(CONSOLE_BATCH_BYTES);
   private batched = 0;
   private shutdownPosted = false;
+  /** Called before a shutdown is posted (the device model marks the domain shut down: Xen's remote_shutdown). */
+  onShutdown: () => void = () => {};
 
   constructor(
     private readonly domid: number,
@@ -62,6 +64,7 @@ export class ToolstackOutbox {
     this.flushConsole();
     if (this.shutdownPosted) return;
     this.shutdownPosted = true;
+    this.onShutdown();
     this.send(exitStatus === undefined ? { kind: 'shutdown', domid: this.domid, reason } : { kind: 'shutdown', domid: this.domid, reason, exitStatus });
   }
 

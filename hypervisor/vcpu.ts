@@ -6,7 +6,7 @@
  */
 import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-layout.js';
 import type { DomainConfig } from '../shared/domain-config.js';
-import { DomainControl, REQ_DESTROY, REQ_PAUSE, RunState } from '../shared/domain-control.js';
+import { DomainControl, REQ_DESTROY, REQ_PAUSE, REQ_SHUTDOWN, RunState } from '../shared/domain-control.js';
 import { IoBus } from '../shared/io-bus.js';
 import { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
 import type { ControlMessage, ShutdownReason } from '../shared/control-messages.js';
@@ -54,7 +54,6 @@ export class Vcpu implements ExitHandlers {
   private readonly startNs = process.hrtime.bigint();
   private readonly clock = { now: (): number => Number(process.hrtime.bigint() - this.startNs) };
   private halted = false;
-  private shutdownRequested = false;
   /** IRQ wire levels last applied to the PIC (bit n = ISA IRQ n). */
   private appliedLevels = 0;
 
@@ -99,6 +98,10 @@ export class Vcpu implements ExitHandlers {
       for (;;) {
         const req = control.requests();
         if (req & REQ_DESTROY) return this.finish('destroyed');
+        if (req & REQ_SHUTDOWN) {
+          control.setState(v, RunState.SHUTDOWN);
+          return this.parkUntilDestroyed('shutdown');
+        }
         if (req & REQ_PAUSE) {
           control.setState(v, RunState.PAUSED);
           control.waitWhilePaused();
@@ -114,7 +117,6 @@ export class Vcpu implements ExitHandlers {
         const result = cpu.run(armed ? TIMER_SLICE : IDLE_SLICE);
         this.syncCounters();
         if (result === RunResult.DEAD) return this.crashed();
-        if (this.shutdownRequested) return this.finish('shutdown');
         if (this.halted && !cpu.interruptsEnabled) {
           // HLT with IF=0: this vCPU goes offline (Xen's hvm_vcpu_down).
           control.setState(v, RunState.DOWN);
@@ -239,10 +241,17 @@ export class Vcpu implements ExitHandlers {
 
   io(cpu: Cpu): void {
     this.portIo.handle(cpu);
+    this.stopIfShutDown(cpu);
   }
 
   mmio(cpu: Cpu): void {
     this.mmioHandler.handle(cpu);
+    this.stopIfShutDown(cpu);
+  }
+
+  /** The access just completed may have shut the domain down: retire it and run nothing more. */
+  private stopIfShutDown(cpu: Cpu): void {
+    if (this.control.requests() & REQ_SHUTDOWN) cpu.requestStop();
   }
 
   hlt(cpu: Cpu): void {
@@ -271,7 +280,7 @@ export class Vcpu implements ExitHandlers {
   }
 
   private requestShutdown(reason: ShutdownReason): void {
-    this.shutdownRequested = true;
+    this.control.setRequest(REQ_SHUTDOWN, true);
     this.cpu.requestStop();
     this.env.post({ kind: 'shutdown', domid: this.env.config.domid, reason });
   }

@@ -11,6 +11,11 @@
 
 export const REQ_PAUSE = 1 << 0;
 export const REQ_DESTROY = 1 << 1;
+/**
+ * The domain is shutting down (the device model reported a power-off, reset or debug exit):
+ * as in Xen, no vCPU runs guest code again, even before the toolstack destroys the domain.
+ */
+export const REQ_SHUTDOWN = 1 << 2;
 
 export const enum RunState {
   STARTING = 0,
@@ -20,9 +25,10 @@ export const enum RunState {
   PAUSED = 4,
   DOWN = 5, // HLT with IF=0: this vCPU is offline
   DEAD = 6, // crashed or destroyed: the thread has ended its loop
+  SHUTDOWN = 7, // the domain shut down: waiting to be destroyed
 }
 
-export const RUN_STATE_NAMES = ['starting', 'running', 'halted', 'blocked_io', 'paused', 'down', 'dead'] as const;
+export const RUN_STATE_NAMES = ['starting', 'running', 'halted', 'blocked_io', 'paused', 'down', 'dead', 'shutdown'] as const;
 
 const W_REQUESTS = 0;
 const W_GENERATION = 1;

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { decodeControlMessage, type ControlMessage, type CrashReport } from '../shared/control-messages.js';
 import type { DomainConfig } from '../shared/domain-config.js';
-import { DomainControl, REQ_DESTROY, REQ_PAUSE } from '../shared/domain-control.js';
+import { DomainControl, REQ_DESTROY, REQ_PAUSE, RunState } from '../shared/domain-control.js';
 import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-layout.js';
 import { ByteRing } from '../shared/byte-ring.js';
 import { DM_COUNTERS, dmCounters, VCPU_COUNTERS, vcpuCounters } from '../shared/run-stats.js';
@@ -18,6 +18,8 @@ import { DM_WORKER, VCPU_WORKER } from './worker-urls.js';
 
 /** How long a worker may take to leave its loop after destroy before it is terminated. */
 const DESTROY_GRACE_MS = 2000;
+/** How long the vCPUs get to park after the domain shut down, before destroy. */
+const SHUTDOWN_SETTLE_MS = 500;
 
 export type DomainOutcome =
   | { kind: 'debug-exit'; status: number }
@@ -140,6 +142,18 @@ export class Domain extends EventEmitter<DomainEvents> {
     return { vcpus, dm: Object.fromEntries(DM_COUNTERS.map((n, i) => [n, d[i]!])) };
   }
 
+  /** Wait (briefly) until no vCPU is running or blocked on the device model. */
+  private async settleVcpus(): Promise<void> {
+    const quiet = [RunState.SHUTDOWN, RunState.DOWN, RunState.DEAD, RunState.PAUSED, RunState.HALTED];
+    const deadline = performance.now() + SHUTDOWN_SETTLE_MS;
+    for (;;) {
+      let settled = true;
+      for (let v = 0; v < this.vcpuWorkers.length; v++) if (!quiet.includes(this.control.state(v))) settled = false;
+      if (settled || performance.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
   /** Wake every thread wherever it sleeps: kicks (running, HLT), Xen wake-ups (ioreq), the DM's port. */
   private kickAll(): void {
     const { irqLines, guestEventChannels, ioreq, dmEventChannels } = this.attached;
@@ -174,7 +188,9 @@ export class Domain extends EventEmitter<DomainEvents> {
       case 'shutdown':
         if (m.exitStatus !== undefined) this.settle({ kind: 'debug-exit', status: m.exitStatus });
         else this.settle({ kind: 'shutdown', reason: m.reason });
-        void this.destroy();
+        // The device model posts this before it answers the request that caused it; let the
+        // vCPUs take that answer and park, so the last instruction retires in every run.
+        void this.settleVcpus().then(() => this.destroy());
         return;
       case 'crash':
         this.settle({ kind: 'crash', report: m.report });
