@@ -143,13 +143,14 @@ async function main(): Promise<void> {
   for (const mode of modes) {
     const rs = runs.get(mode)!;
     const ms = median(rs.map((r) => r.ms));
+    const best = Math.min(...rs.map((r) => r.ms));
     const insns = rs[0]!.instructions;
-    let line = `  hvmsim ${mode.padEnd(8)} ${fmt(ms, 0).padStart(6)} ms  ${fmt(insns / ms / 1000).padStart(6)} MIPS  (${insns} instructions)`;
+    let line = `  hvmsim ${mode.padEnd(8)} ${fmt(ms, 0).padStart(6)} ms  ${fmt(insns / ms / 1000).padStart(6)} MIPS  (best ${fmt(insns / best / 1000)}; ${insns} instructions)`;
     if (qemuMs !== undefined) line += `  hvmsim/QEMU time ${fmt(ms / qemuMs, 2)}x`;
     console.log(line);
   }
   if (qemuMs !== undefined) {
-    let line = `  qemu-system-i386 TCG ${fmt(qemuMs, 0)} ms wall`;
+    let line = `  qemu-system-i386 TCG ${fmt(qemuMs, 0)} ms wall (best ${fmt(Math.min(...qemu.map((q) => q.ms)), 0)})`;
     if (qemuStartup !== undefined) {
       const net = Math.max(1, qemuMs - qemuStartup);
       const insns = runs.get(modes[0]!)![0]!.instructions;
