@@ -23,6 +23,7 @@
  * control port until the toolstack destroys the domain, so a guest that keeps notifying cannot
  * make it spin.
  */
+import { AdaptiveSpin } from '../shared/adaptive-spin.js';
 import { BufferedIoreqConsumer, BufferedIoreqError, type BufferedIoreqHandler } from '../shared/buffered-ioreq.js';
 import type { ByteRing } from '../shared/byte-ring.js';
 import { REQ_DESTROY, RunState, type DomainControl } from '../shared/domain-control.js';
@@ -73,6 +74,8 @@ export interface IoreqServerParts {
   readonly controlPort: number;
   /** Spin budget before sleeping (DomainConfig.spin). */
   readonly spin: number;
+  /** Let the spin budget follow what spinning buys (shared/adaptive-spin.ts); default true. */
+  readonly adaptiveSpin?: boolean;
   /** The display to refresh, if the domain has one. */
   readonly display?: DmDisplay;
 }
@@ -84,6 +87,7 @@ export class IoreqServer {
   private readonly req = new IoreqRecord();
   private readonly fired = new Int32Array(64);
   private readonly buffered: BufferedIoreqConsumer;
+  private readonly spinner: AdaptiveSpin;
   private readonly drainHandler: BufferedIoreqHandler;
   /** Each vCPU slot's vp_eport as Xen wrote it at setup. */
   private readonly slotPorts: Int32Array;
@@ -103,6 +107,7 @@ export class IoreqServer {
     if (!(Number.isInteger(controlPort) && controlPort > 0 && controlPort < EVTCHN_NR_PORTS)) {
       throw new RangeError(`ioreq server: bad control port ${controlPort}`);
     }
+    this.spinner = new AdaptiveSpin(spin, parts.adaptiveSpin ?? true);
     this.buffered = new BufferedIoreqConsumer(domain.memory.bufferedPage);
     this.drainHandler = (type, addr, size, value, valueHigh) => dispatcher.bufferedWrite(type, addr, size, value, valueHigh);
     this.slotPorts = new Int32Array(domain.memory.vcpus);
@@ -134,7 +139,7 @@ export class IoreqServer {
   }
 
   private handleEvents(): void {
-    const { domain, counters, spin, display } = this.parts;
+    const { domain, counters, display } = this.parts;
     const dm = domain.dmEventChannels;
     this.beforeSleep();
     let timeout = IDLE_TIMEOUT_MS;
@@ -143,7 +148,10 @@ export class IoreqServer {
     }
     let n = 0;
     try {
-      if (!dm.waitForEvents(0, spin, timeout)) return;
+      const spins = this.spinner.spins;
+      const woke = dm.waitForEvents(0, spins, timeout);
+      if (spins > 0) this.spinner.update();
+      if (!woke) return;
       n = dm.fetchAndClear(0, this.fired, true);
     } catch (err) {
       this.crash(err);

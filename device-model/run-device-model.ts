@@ -49,6 +49,7 @@ export function runDeviceModel(config: DomainConfig, post: PostBytes): Promise<v
       uart: platform.devices.uart,
       controlPort: config.dmControlPort,
       spin: config.spin,
+      adaptiveSpin: config.adaptiveSpin,
       display: platform.vga,
     });
   } catch (err) {

@@ -11,6 +11,7 @@ import type { DomainControl } from '../shared/domain-control.js';
 import { REQ_DESTROY, RunState } from '../shared/domain-control.js';
 import { IoreqRecord, IOREQ_WRITE } from '../shared/ioreq.js';
 import { RunAbort } from './cpu/fault.js';
+import { AdaptiveSpin } from '../shared/adaptive-spin.js';
 
 /** How long one sleep lasts before the vCPU re-checks for a destroy request (ms). */
 const WAIT_SLICE_MS = 50;
@@ -20,6 +21,7 @@ export class IoreqClient {
   readonly resp = new IoreqRecord();
   private readonly port: number;
   private readonly buffered: BufferedIoreqProducer;
+  private readonly spinner: AdaptiveSpin;
   /** Nanoseconds spent waiting for responses, and the number of requests. */
   waitNs = 0;
   sync = 0;
@@ -29,8 +31,10 @@ export class IoreqClient {
     private readonly domain: AttachedDomain,
     private readonly vcpu: number,
     private readonly control: DomainControl,
-    private readonly spin: number,
+    spin: number,
+    adaptiveSpin = true,
   ) {
+    this.spinner = new AdaptiveSpin(spin, adaptiveSpin);
     this.port = domain.ioreq.eventPort(vcpu);
     this.buffered = new BufferedIoreqProducer(domain.memory.bufferedPage, domain.producerLock, 0);
   }
@@ -50,9 +54,10 @@ export class IoreqClient {
     this.sync++;
     if (!ioreq.pollResponse(v)) {
       this.control.setState(v, RunState.BLOCKED_IO);
-      let spins = this.spin;
+      let spins = this.spinner.spins;
       for (;;) {
         evtchn.waitXenWake(v, seen, spins, WAIT_SLICE_MS);
+        if (spins > 0) this.spinner.update();
         spins = 0;
         seen = evtchn.xenWakeSequence(v);
         if (ioreq.pollResponse(v)) break;

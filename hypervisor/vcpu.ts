@@ -63,7 +63,7 @@ export class Vcpu implements ExitHandlers {
     this.control = new DomainControl(config.control, config.vcpus);
     this.counters = vcpuCounters(config.stats, vcpu);
     const ranges = new IoreqServerRanges(config.ranges);
-    this.ioreq = new IoreqClient(this.domain, vcpu, this.control, config.spin);
+    this.ioreq = new IoreqClient(this.domain, vcpu, this.control, config.spin, config.adaptiveSpin);
     if (vcpu === 0) {
       // The PIC, PIT and RTC are per domain; they live with vCPU 0, which receives the PIC's output.
       this.platform = createPlatformDevices({

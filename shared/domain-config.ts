@@ -41,6 +41,8 @@ export interface DomainConfig {
   pciBars: PciBarAssignment[];
   /** Spin budget before Atomics.wait on the ioreq path (measured: bench/ioreq-bench). */
   spin: number;
+  /** Let the budget adapt to what spinning buys (shared/adaptive-spin.ts), or keep it fixed. */
+  adaptiveSpin: boolean;
   /** The standard VGA and how its frame buffer is exposed (DESIGN §6). */
   vga: VgaConfig;
 }

@@ -13,6 +13,9 @@
  * or the waker sees the count (and notifies).
  */
 
+/** How the last waitWhileEqual on this thread ended: whether it had to sleep (for adaptive spinning). */
+export const waitStats = { lastSlept: false, sleeps: 0 };
+
 /** Upper bound on a spin budget: a spin is always bounded, and a longer one starves a 2-core box. */
 export const MAX_SPINS = 2 ** 30;
 
@@ -34,8 +37,13 @@ export function waitWhileEqual(
     throw new RangeError(`waitWhileEqual: spins must be 0..${MAX_SPINS} and timeoutMs >= 0 (got ${spins}, ${timeoutMs})`);
   }
   for (let i = 0; i < spins; i++) {
-    if (Atomics.load(i32, index) !== expected) return true;
+    if (Atomics.load(i32, index) !== expected) {
+      waitStats.lastSlept = false;
+      return true;
+    }
   }
+  waitStats.lastSlept = true;
+  waitStats.sleeps++;
   // Only the sleeping path reads the clock.
   const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
   let remaining = timeoutMs;

@@ -40,7 +40,7 @@ export function buildCli(): Command {
     .argument('<guest.elf>', 'guest kernel: a multiboot v1 ELF32')
     .option('--memory <MiB>', 'guest RAM in MiB', integerOption('--memory', 2, 3072), 64)
     .option('--stats <file.json>', 'write counters and timings as JSON')
-    .option('--spin <n>', 'spin iterations before sleeping on the ioreq path', integerOption('--spin', 0, 1_000_000))
+    .option('--spin <n>', 'a fixed spin budget before sleeping on the ioreq path (default: adaptive, up to 2000)', integerOption('--spin', 0, 1_000_000))
     .option('--cmdline <text>', 'multiboot command line')
     .addOption(new Option('--vga <mode>', 'how the frame buffer reaches the device model').choices([...VGA_MODES]).default(DEFAULT_VGA_MODE))
     .addOption(new Option('--scan <strategy>', "how shared mode finds changed pages").choices([...SCAN_STRATEGIES]).default('memcmp'))

@@ -34,6 +34,7 @@ export interface DomainBuildOptions {
   memoryMiB: number;
   vcpus?: number;
   cmdline?: string;
+  /** A fixed spin budget; without it the budget adapts, up to DEFAULT_SPIN. */
   spin?: number;
   vga?: VgaMode;
   scan?: ScanStrategy;
@@ -101,6 +102,7 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     multibootInfo: MULTIBOOT_INFO_ADDR,
     pciBars,
     spin: opts.spin ?? DEFAULT_SPIN,
+    adaptiveSpin: opts.spin === undefined,
     vga: {
       mode: vgaMode,
       scan,
