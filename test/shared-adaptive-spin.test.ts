@@ -27,7 +27,7 @@ describe('adaptive spin', () => {
       s.update();
       seen.push(s.spins);
     }
-    expect(seen).toEqual([1000, 500, 250, 125, 0, 0, 0]);
+    expect(seen).toEqual([1000, 500, 250, 125, 62, 0, 0]);
     let probes = 0;
     for (let k = 0; k < 300; k++) {
       wait(0, false);
