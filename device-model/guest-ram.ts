@@ -17,11 +17,14 @@ const FOUR_GIB = 0x1_0000_0000;
 export class GuestRam {
   /** Bytes of guest RAM, from guest-physical address 0. */
   readonly size: number;
+  /** The RAM bytes, for whole-request copies after checkItems() accepted the range. */
+  readonly bytes: Uint8Array;
   private readonly view: DataView;
   private readonly p2m: Uint8Array;
 
   constructor(ram: SharedArrayBuffer, p2m: SharedArrayBuffer) {
     this.size = ram.byteLength;
+    this.bytes = new Uint8Array(ram);
     this.view = new DataView(ram);
     this.p2m = new Uint8Array(p2m);
   }

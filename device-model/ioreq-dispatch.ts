@@ -186,6 +186,7 @@ export class IoreqDispatcher {
       throw new BadIoreqError(`MMIO 0x${addr.toString(16)} stepping ${df ? 'down' : 'up'} ${count}x${size} wraps around 4 GiB`);
     }
     const step = df ? -size : size;
+    if (count > 1 && this.wholeRequest(req, read)) return;
     if (!req.dataIsPtr) {
       // rep stos (or a single access): each item to or from `data` itself.
       let at = addr;
@@ -214,6 +215,31 @@ export class IoreqDispatcher {
         this.mmioWrite(at, size, ram.load(buf, size), 0);
       }
     }
+  }
+
+  /**
+   * REP STOS/MOVS handed to the device in one call, when the whole span lies in one device's
+   * range and the device offers the form (a frame buffer: a page in microseconds rather than
+   * one call per item). Returns false to fall back to items.
+   */
+  private wholeRequest(req: IoreqRecord, read: boolean): boolean {
+    const { size, count, df, addrLow: addr } = req;
+    const span = (count - 1) * size;
+    const first = df ? addr - span : addr;
+    const range = this.bus.mmioRange(first, span + size);
+    if (range === undefined) return false;
+    const device = range.device;
+    if (!req.dataIsPtr) {
+      if (read || device.mmioFill === undefined) return false;
+      device.mmioFill(addr, size, count, df, req.dataLow, req.dataHigh);
+      return true;
+    }
+    const copy = read ? device.mmioCopyOut : device.mmioCopyIn;
+    if (copy === undefined) return false;
+    const problem = this.ram.checkItems(req.dataLow, req.dataHigh, count, size, df);
+    if (problem !== null) throw new BadIoreqError(`REP MOVS ${read ? 'from' : 'to'} MMIO: ${problem}`);
+    copy.call(device, addr, size, count, df, this.ram.bytes, req.dataLow);
+    return true;
   }
 
   /** Read `size` bytes at `addr`; returns the low 32 bits and leaves the high half in readHigh. */

@@ -22,6 +22,15 @@ export interface MmioDevice {
   readonly name: string;
   mmioRead(addr: number, size: AccessSize): number;
   mmioWrite(addr: number, size: AccessSize, value: number): void;
+  /**
+   * Optional whole-request forms of REP STOS/MOVS (an ioreq with count > 1), for devices where
+   * an item-by-item loop costs far more than the work (a frame buffer). `addr` is the first
+   * item's address; with `df` the items step down. The dispatcher offers them only when the
+   * whole span lies inside the device's range.
+   */
+  mmioFill?(addr: number, size: number, count: number, df: boolean, value: number, high?: number): void;
+  mmioCopyIn?(addr: number, size: number, count: number, df: boolean, source: Uint8Array, sourceAt: number): void;
+  mmioCopyOut?(addr: number, size: number, count: number, df: boolean, target: Uint8Array, targetAt: number): void;
 }
 
 export interface PortRange {
