@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { EXIT_CRASH, EXIT_OK } from '../../toolstack/exit-status.js';
+import { VGA_BENCH_GUEST_MODELS, VGA_BENCH_GUEST_NAMES } from '../../guests/vga-models/bench-guest-models.js';
 import { VGA_GUEST_MODELS, VGA_GUEST_NAMES } from '../../guests/vga-models/vga-guest-models.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -16,6 +17,7 @@ export const GUEST_TOOLCHAIN_FILE = path.join(GUEST_BIN_DIR, 'toolchain.txt');
 export const GUEST_NAMES = [
   'hello', 'compute', 'exceptions', 'timer', 'uart-irq', 'triple-fault', 'poweroff', 'ioreq-loop', 'idle',
   ...VGA_GUEST_NAMES,
+  ...VGA_BENCH_GUEST_NAMES,
 ] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
 
@@ -48,6 +50,8 @@ export const GUEST_END: Readonly<Record<GuestName, GuestEnd>> = {
   'vga-rmw': { kind: 'debug-exit', code: 0 },
   'vga-blit': { kind: 'debug-exit', code: 0 },
   'vga-text': { kind: 'debug-exit', code: 0 },
+  'vga-idle': { kind: 'debug-exit', code: 0 },
+  'vga-busy': { kind: 'debug-exit', code: 0 },
 };
 
 /** Codes every guest may use (guests/runtime/debug-exit.h). */
@@ -176,6 +180,11 @@ export async function expectedSerial(name: GuestName): Promise<string> {
       // A CRC-32 of the frame each leaves: its host model (guests/vga-models/) draws the same
       // frame at the default command line and checksums it.
       return VGA_GUEST_MODELS[name].serial();
+    case 'vga-idle':
+    case 'vga-busy':
+      // The benchmark VGA guests: a frame CRC-32 too, and vga-busy's work checksum, from their
+      // host models (guests/vga-models/idle-model.ts, busy-model.ts) at the default command line.
+      return VGA_BENCH_GUEST_MODELS[name].serial();
     case 'compute': {
       if (computeSerial === undefined) {
         const { computeExpectedSerial } = await import('../../guests/compute/compute-model.js');
