@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { decodeControlMessage, type ControlMessage, type CrashReport } from '../shared/control-messages.js';
 import type { DomainConfig } from '../shared/domain-config.js';
-import { DomainControl, REQ_DESTROY, REQ_PAUSE, RunState } from '../shared/domain-control.js';
+import { DomainControl, REQ_DESTROY, REQ_PAUSE, REQ_SHUTDOWN, RunState } from '../shared/domain-control.js';
 import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-layout.js';
 import { ByteRing } from '../shared/byte-ring.js';
 import { DM_COUNTERS, dmCounters, VCPU_COUNTERS, vcpuCounters } from '../shared/run-stats.js';
@@ -116,6 +116,10 @@ export class Domain extends EventEmitter<DomainEvents> {
   }
 
   private async doDestroy(): Promise<void> {
+    // After a shutdown the device model posts its message before it answers the request that
+    // caused it: let the vCPUs take that answer and park, so the last instruction retires in
+    // every run (whoever calls destroy first).
+    if (this.control.requests() & REQ_SHUTDOWN) await this.settleVcpus();
     this.control.setRequest(REQ_DESTROY, true);
     this.kickAll();
     await Promise.all(
@@ -188,9 +192,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       case 'shutdown':
         if (m.exitStatus !== undefined) this.settle({ kind: 'debug-exit', status: m.exitStatus });
         else this.settle({ kind: 'shutdown', reason: m.reason });
-        // The device model posts this before it answers the request that caused it; let the
-        // vCPUs take that answer and park, so the last instruction retires in every run.
-        void this.settleVcpus().then(() => this.destroy());
+        void this.destroy();
         return;
       case 'crash':
         this.settle({ kind: 'crash', report: m.report });
