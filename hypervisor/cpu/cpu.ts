@@ -476,16 +476,8 @@ export class Cpu implements LazyFlagState {
       }
     } catch (e) {
       this.instructions += k;
-      this.eip = this.curEip;
-      if (e instanceof GuestFault) {
-        this.raiseException(e.vector, e.errorCode);
-        return null;
-      }
-      if (e instanceof RunAbort) {
-        this.stopRequested = true;
-        return null;
-      }
-      throw e;
+      this.unwind(e);
+      return null;
     }
     this.instructions += k;
     if (count !== insns.length) return null;
@@ -505,19 +497,22 @@ export class Cpu implements LazyFlagState {
     } catch (e) {
       // Decoding the next block failed: EIP is already its address, as after successor().
       if (e instanceof FetchFault) throw e;
-      this.eip = this.curEip;
-      if (e instanceof GuestFault) {
-        this.raiseException(e.vector, e.errorCode);
-        return null;
-      }
-      if (e instanceof RunAbort) {
-        this.stopRequested = true;
-        return null;
-      }
-      throw e;
+      this.unwind(e);
+      return null;
     }
     if (this.abortBlock) return null;
     return next ?? this.blocks.successor(b, (this.eip + this.segBase[Seg.CS]!) | 0);
+  }
+
+  /**
+   * An instruction did not complete: rewind EIP to it, then deliver a guest fault through the
+   * IDT or, for an abandoned exit (RunAbort), stop so it restarts on the next run.
+   */
+  private unwind(e: unknown): void {
+    this.eip = this.curEip;
+    if (e instanceof GuestFault) this.raiseException(e.vector, e.errorCode);
+    else if (e instanceof RunAbort) this.stopRequested = true;
+    else throw e;
   }
 
   // ---------------------------------------------------------------- interrupts and exceptions

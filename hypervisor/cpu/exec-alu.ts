@@ -65,10 +65,8 @@ export function alu(c: Cpu, op: number, osz: number, a: number, b: number): numb
   return osz === 4 ? r : r & sizeMask(osz);
 }
 
-/** op r/m, reg (00, 01, 08, ...). */
-export function aluEG(c: Cpu, i: Insn): void {
-  const op = (i.op >> 3) & 7;
-  const b = c.getReg(i.reg, i.osz);
+/** op r/m, b: read-modify-write of the r/m operand (CMP, op 7, only reads). */
+function aluRM(c: Cpu, i: Insn, op: number, b: number): void {
   if (i.mod === 3) {
     const r = alu(c, op, i.osz, c.getReg(i.rm, i.osz), b);
     if (op !== 7) c.setReg(i.rm, i.osz, r);
@@ -77,6 +75,11 @@ export function aluEG(c: Cpu, i: Insn): void {
     const r = alu(c, op, i.osz, c.rd(addr, i.osz), b);
     if (op !== 7) c.wr(addr, i.osz, r);
   }
+}
+
+/** op r/m, reg (00, 01, 08, ...). */
+export function aluEG(c: Cpu, i: Insn): void {
+  aluRM(c, i, (i.op >> 3) & 7, c.getReg(i.reg, i.osz));
 }
 
 /** op reg, r/m (02, 03, ...). */
@@ -95,16 +98,7 @@ export function aluAI(c: Cpu, i: Insn): void {
 
 /** Group 1: op r/m, imm (80, 81, 83). */
 export function aluEI(c: Cpu, i: Insn): void {
-  const op = i.reg;
-  const b = i.imm & sizeMask(i.osz);
-  if (i.mod === 3) {
-    const r = alu(c, op, i.osz, c.getReg(i.rm, i.osz), b);
-    if (op !== 7) c.setReg(i.rm, i.osz, r);
-  } else {
-    const addr = c.ea(i);
-    const r = alu(c, op, i.osz, c.rd(addr, i.osz), b);
-    if (op !== 7) c.wr(addr, i.osz, r);
-  }
+  aluRM(c, i, i.reg, i.imm & sizeMask(i.osz));
 }
 
 export function testEG(c: Cpu, i: Insn): void {
