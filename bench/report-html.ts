@@ -10,8 +10,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { reproductions } from './reproduction.js';
-import { formatEnvironment, formatCount, formatMs } from './report-markdown.js';
+import { distanceFromPublished, publishedText, reproductions } from './reproduction.js';
+import { formatEnvironment, formatCount, formatMs, formatNeighbourTable, formatScanReport, formatVgaTable } from './report-markdown.js';
 import type { BenchResults, ScenarioResult } from './results-schema.js';
 
 const require = createRequire(import.meta.url);
@@ -41,7 +41,12 @@ export interface ChartData {
   exitsPerFrame: { labels: string[]; values: number[] };
   framesPerSecond: { labels: string[]; values: number[] };
   measuredVsModeled: { labels: string[]; measured: number[]; modeled: { profile: string; values: number[] }[] };
-  scanVsDirty: { series: { label: string; points: { x: number; y: number; scenario: string }[] }[] };
+  /**
+   * Display ms per refresh against the dirty fraction: one point per VGA scenario (by mode), and
+   * with the scan benchmark one line per strategy and surface (synthetic VRAM); `log` asks for a
+   * logarithmic time axis (the benchmark spans microseconds to milliseconds).
+   */
+  scanVsDirty: { series: { label: string; points: { x: number; y: number; scenario: string }[]; line?: boolean }[]; log?: boolean };
 }
 
 export function chartData(r: BenchResults): ChartData {
@@ -65,8 +70,21 @@ export function chartData(r: BenchResults): ChartData {
       measured: ok.map((s) => s.timings.wall_ms?.median ?? 0),
       modeled: r.profiles.map((p) => ({ profile: p.name, values: ok.map((s) => s.modeled[p.name]?.totalMs ?? 0) })),
     },
-    scanVsDirty: { series: [...series.entries()].map(([label, points]) => ({ label, points })) },
+    scanVsDirty: scanSeries(r, [...series.entries()].map(([label, points]) => ({ label, points }))),
   };
+}
+
+/** The scenarios' display points, then the scan benchmark's lines (strategy x surface) when the run has it. */
+function scanSeries(r: BenchResults, scenarios: ChartData['scanVsDirty']['series']): ChartData['scanVsDirty'] {
+  if (!r.scan) return { series: scenarios };
+  const lines = r.scan.surfaces.flatMap((s) =>
+    s.strategies.map((t) => ({
+      label: `${t.strategy} ${s.surface}`,
+      points: t.points.map((p) => ({ x: p.fraction, y: p.medianMs, scenario: `scan benchmark, ${p.dirtyPages} of ${s.pages} pages dirty` })),
+      line: true,
+    })),
+  );
+  return { series: [...scenarios, ...lines], log: true };
 }
 
 function screenshotDataUri(file: string | undefined): string | undefined {
@@ -105,12 +123,48 @@ function reproductionTable(r: BenchResults): string {
   const rows = reproductions(r);
   if (!rows.length) return '<p class="note">No scenario of this run reproduces a published result (the <code>history</code> set does).</p>';
   const p = (v: number | undefined): string => (v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
-  return `<table><thead><tr><th>scenario</th><th>metric</th><th>against</th><th>profile</th><th>published</th><th>modeled</th><th>measured</th><th>source</th></tr></thead><tbody>${rows
-    .map(
-      (x) =>
-        `<tr><td>${esc(x.scenario)}</td><td>${esc(x.metric)}</td><td>${esc(x.relativeTo ?? '-')}</td><td>${esc(x.profile)}</td><td>${p(x.published)}</td><td>${p(x.modeled)}</td><td>${p(x.measured)}</td><td>${esc(x.source)}</td></tr>`,
-    )
+  const head = ['scenario', 'metric', 'against', 'profile', 'published', 'modeled', 'measured', 'modeled - published', 'measured - published', 'source'];
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((x) => {
+      const cells = [x.scenario, x.metric, x.relativeTo ?? '-', x.profile, publishedText(x), p(x.modeled), p(x.measured), distanceFromPublished(x, x.modeled), distanceFromPublished(x, x.measured)];
+      return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}<td style="text-align:left">${esc(x.source)}</td></tr>`;
+    })
     .join('')}</tbody></table>`;
+}
+
+/** The Markdown report's tables and their lead-in lines as HTML (the VGA, neighbour and scan sections). */
+export function markdownTablesToHtml(md: string): string {
+  const out: string[] = [];
+  let table: string[][] = [];
+  const flush = (): void => {
+    if (!table.length) return;
+    const [head, ...body] = table;
+    out.push(
+      `<table><thead><tr>${head!.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`,
+    );
+    table = [];
+  };
+  for (const line of md.split('\n')) {
+    if (line.startsWith('|')) {
+      const cells = line.slice(1, -1).split('|').map((c) => c.trim());
+      if (!cells.every((c) => /^-+$/.test(c))) table.push(cells);
+      continue;
+    }
+    flush();
+    if (line.trim()) out.push(`<p>${esc(line)}</p>`);
+  }
+  flush();
+  return out.join('\n');
+}
+
+function extraSections(r: BenchResults): string {
+  const parts: string[] = [];
+  const vga = formatVgaTable(r);
+  if (vga) parts.push(`<h2>VGA: per frame</h2>\n${markdownTablesToHtml(vga)}`);
+  const neighbours = formatNeighbourTable(r);
+  if (neighbours) parts.push(`<h2>Neighbours</h2>\n${markdownTablesToHtml(neighbours)}`);
+  if (r.scan) parts.push(`<h2>Dirty-scan strategies (synthetic VRAM)</h2>\n${markdownTablesToHtml(formatScanReport(r.scan))}`);
+  return parts.join('\n');
 }
 
 function screenshots(r: BenchResults): string {
@@ -147,10 +201,17 @@ const PAGE_SCRIPT = `
     datasets: [{ label: 'measured wall ms (hvmsim)', data: mm.measured, backgroundColor: colors[2] }].concat(
       mm.modeled.map(function (m, i) { return { label: 'modeled ms: ' + m.profile, data: m.values, backgroundColor: colors[3 + i % 5] }; })) },
     options: opts({ scales: logY('ms (log)') }) });
+  var scan = data.scanVsDirty;
+  var dashes = [[], [6, 3], [2, 2]];
   chart('chart-scan-vs-dirty', { type: 'scatter', data: {
-    datasets: data.scanVsDirty.series.map(function (s, i) { return { label: s.label, data: s.points, backgroundColor: colors[i % colors.length] }; }) },
+    datasets: scan.series.map(function (s, i) {
+      var c = colors[i % colors.length];
+      return { label: s.label, data: s.points, backgroundColor: c, borderColor: c, showLine: !!s.line,
+        borderDash: dashes[Math.floor(i / colors.length) % dashes.length] };
+    }) },
     options: opts({ scales: { x: { min: 0, max: 1, title: { display: true, text: 'dirty pages / pages scanned' } },
-      y: { beginAtZero: true, title: { display: true, text: 'display ms per refresh (median)' } } } }) });
+      y: scan.log ? { type: 'logarithmic', title: { display: true, text: 'ms per refresh (median, log)' } }
+        : { beginAtZero: true, title: { display: true, text: 'display ms per refresh (median)' } } } }) });
   document.body.setAttribute('data-charts-rendered', String(made));
 })();
 `;
@@ -182,12 +243,13 @@ export function renderHtmlReport(r: BenchResults): string {
 <p>${esc(`${r.scenarios.filter((s) => s.status === 'ok').length} scenarios, ${r.trials} trials each after ${r.warmup} warm-up; ${r.environment.date}`)}</p>
 <h2>Results</h2>
 ${resultsTable(r)}
+${extraSections(r)}
 <h2>Charts</h2>
 <div class="charts">
 ${chart('chart-exits-per-frame', 'Exits per frame', empty(data.exitsPerFrame.labels.length, 'scenario with a frame count'))}
 ${chart('chart-frames-per-second', 'Frames per second', empty(data.framesPerSecond.labels.length, 'scenario with a frame count'))}
 ${chart('chart-measured-vs-modeled', 'Measured vs modeled time', 'hvmsim wall time beside Σ counters x costs per profile')}
-${chart('chart-scan-vs-dirty', 'Scan cost against dirty fraction', empty(data.scanVsDirty.series.length, 'scenario with display counters'))}
+${chart('chart-scan-vs-dirty', 'Scan cost against dirty fraction', data.scanVsDirty.log ? 'points: VGA scenarios; lines: scan benchmark on synthetic VRAM' : empty(data.scanVsDirty.series.length, 'scenario with display counters'))}
 </div>
 <h2>Published results reproduced</h2>
 ${reproductionTable(r)}

@@ -35,6 +35,7 @@ const domainSpecSchema = z.object({
   memoryMiB: z.number(),
   refreshHz: z.number(),
   spin: z.number().optional(),
+  readyLine: z.string().optional(),
 });
 
 const scenarioResultSchema = z.object({
@@ -48,7 +49,7 @@ const scenarioResultSchema = z.object({
   gateWallTime: z.boolean().default(true),
   frames: z.number().optional(),
   reproduces: z
-    .object({ metric: z.string(), relativeTo: z.string().optional(), published: z.number(), source: z.string(), profile: z.string() })
+    .object({ metric: z.string(), relativeTo: z.string().optional(), published: z.number(), source: z.string(), profile: z.string(), bound: z.literal('upper').optional() })
     .optional(),
   status: z.enum(['ok', 'failed', 'skipped']),
   error: z.string().optional(),
@@ -64,6 +65,11 @@ const scenarioResultSchema = z.object({
   modeled: z.record(z.string(), modeledSchema),
   timings: z.record(z.string(), summarySchema),
   screenshot: z.string().optional(),
+  /**
+   * The neighbour domains' counters over the measured domain's run (summed over neighbours, the
+   * lower median over trials): what they made the host do meanwhile, for the cost model.
+   */
+  neighbours: z.object({ domains: z.number(), counters: z.record(z.string(), z.number()) }).optional(),
 });
 
 const profileSchema = z.object({
@@ -72,6 +78,33 @@ const profileSchema = z.object({
   cpuGHz: z.number(),
   parameters: z.record(z.string(), z.object({ value: z.number(), unit: z.string(), source: z.string() })),
 });
+
+const scanPointSchema = z.object({
+  fraction: z.number(),
+  dirtyPages: z.number(),
+  found: z.number(),
+  medianMs: z.number(),
+  minMs: z.number(),
+  iqrMs: z.number(),
+});
+
+/** bench/scan-bench.ts: time per refresh of each dirty-scan strategy on synthetic VRAM. */
+export const scanBenchSchema = z.object({
+  repeats: z.number(),
+  surfaces: z.array(
+    z.object({
+      surface: z.string(),
+      bytes: z.number(),
+      pages: z.number(),
+      repeats: z.number(),
+      strategies: z.array(z.object({ strategy: z.enum(['memcmp', 'checksum', 'dirty-bitmap', 'device']), points: z.array(scanPointSchema) })),
+      copyFloorMs: z.number(),
+      compareFloorMs: z.number(),
+    }),
+  ),
+});
+
+export type ScanBenchResults = z.output<typeof scanBenchSchema>;
 
 export const benchResultsSchema = z.object({
   schema: z.literal(RESULTS_SCHEMA),
@@ -92,6 +125,8 @@ export const benchResultsSchema = z.object({
   reference: z.object({ description: z.string(), ms: summarySchema }),
   profiles: z.array(profileSchema),
   scenarios: z.array(scenarioResultSchema),
+  /** The scan-strategy benchmark, when the run included it (`hvmsim bench vga`, `--scan`). */
+  scan: scanBenchSchema.optional(),
 });
 
 export type BenchResults = z.output<typeof benchResultsSchema>;

@@ -1,12 +1,16 @@
 /**
  * Runs scenarios in this process: each trial builds every domain of the scenario, starts the
  * neighbours, then the measured domain, waits for the measured one's outcome and destroys the rest.
+ * Neighbours with a `readyLine` are waited for (their steady state, e.g. an idle desktop after
+ * its first frame) before the measured domain starts; their counters are taken over the measured
+ * domain's run. A measured domain with a `readyLine` is measured from that line to its end.
  * Before each measured trial the host reference slice is timed, so every trial carries its own
  * wall-time ratio. Counters must agree across trials of a deterministic scenario; the runner
  * records any that do not.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { RunState } from '../shared/domain-control.js';
 import { buildDomain } from '../toolstack/domain-builder.js';
 import { Domain, type DomainOutcome } from '../toolstack/domain.js';
 import { readGuestImage } from '../toolstack/elf-loader.js';
@@ -38,6 +42,8 @@ export interface TrialRecord {
   counters: Counters;
   referenceMs: number;
   screenshot?: string;
+  /** The neighbours' counters over the measured run, summed over neighbours. */
+  neighbourCounters?: Counters;
 }
 
 export type ProgressEvent =
@@ -62,6 +68,37 @@ function referenceNow(): number {
   return Math.min(measureReference(), measureReference(), measureReference());
 }
 
+/** Counters of several domains added up (neighbours). */
+function sumCounters(domains: Domain[]): Counters {
+  const sum: Counters = {};
+  for (const d of domains) for (const [k, v] of Object.entries(flattenCounters(d.counters()))) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
+}
+
+function subtractCounters(end: Counters, start: Counters): Counters {
+  const out: Counters = {};
+  for (const [k, v] of Object.entries(end)) out[k] = v - (start[k] ?? 0);
+  return out;
+}
+
+/** Resolves when the domain's console has printed `line`; listen before the domain starts. */
+function consoleLine(d: Domain, line: string): Promise<void> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onConsole = (bytes: Uint8Array): void => {
+      // Keep only a tail as long as the line: enough to see it arrive split over two messages.
+      text = (text + Buffer.from(bytes).toString('latin1')).slice(-(line.length + 4096));
+      if (!text.includes(line)) return;
+      d.off('console', onConsole);
+      resolve();
+    };
+    d.on('console', onConsole);
+  });
+}
+
+/** Refresh periods a neighbour gets after its ready line, for the display to draw what it drew. */
+const SETTLE_REFRESHES = 3;
+
 /** One run of every domain of the scenario; the first domain's figures are returned. */
 export async function runTrial(scenario: Scenario, screenshot?: string): Promise<TrialRecord> {
   const referenceMs = referenceNow();
@@ -83,33 +120,72 @@ export async function runTrial(scenario: Scenario, screenshot?: string): Promise
     );
   });
   const measured = domains[0]!;
+  const neighbours = domains.slice(1);
   let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), scenario.timeoutMs)));
   try {
     // Neighbours first, so the measured domain runs beside them in their steady state.
-    for (const d of domains.slice(1)) await d.start();
+    const ready: Promise<void>[] = [];
+    let settleMs = 0;
+    for (const [i, d] of neighbours.entries()) {
+      const spec = scenario.domains[i + 1]!;
+      if (spec.readyLine !== undefined) {
+        ready.push(consoleLine(d, spec.readyLine));
+        settleMs = Math.max(settleMs, (SETTLE_REFRESHES * 1000) / spec.refreshHz);
+      }
+      await d.start();
+    }
+    if (ready.length) {
+      if ((await Promise.race([Promise.all(ready), timedOut])) === 'timeout') {
+        throw new TrialFailure(`timed out after ${scenario.timeoutMs} ms waiting for the neighbours' ready lines`);
+      }
+      await new Promise((r) => setTimeout(r, settleMs));
+    }
+    // The measured window: from the measured domain's start, or from its ready line.
+    const window = { wallMs: 0, counters: {} as Counters, neighbours: sumCounters(neighbours) };
+    const measuredReady = scenario.domains[0]!.readyLine;
+    let windowOpened = measuredReady === undefined;
+    if (measuredReady !== undefined) {
+      void consoleLine(measured, measuredReady).then(async () => {
+        // The window opens when the guest next halts: a vCPU publishes its counters when it
+        // leaves its run slice, so a snapshot taken before that would miss its last work.
+        while (measured.control.state(0) !== RunState.HALTED && measured.wallMs() < scenario.timeoutMs) await new Promise((r) => setTimeout(r, 1));
+        window.wallMs = measured.wallMs();
+        window.counters = flattenCounters(measured.counters());
+        window.neighbours = sumCounters(neighbours);
+        windowOpened = true;
+      });
+    }
     const cpu0 = process.cpuUsage();
     await measured.start();
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), scenario.timeoutMs)));
     const outcome = await Promise.race([measured.outcome(), timedOut]);
-    const wallMs = measured.wallMs();
+    const wallMs = measured.wallMs() - window.wallMs;
+    const neighbourCounters = neighbours.length ? subtractCounters(sumCounters(neighbours), window.neighbours) : undefined;
     const cpu = process.cpuUsage(cpu0);
     if (outcome === 'timeout') throw new TrialFailure(`timed out after ${scenario.timeoutMs} ms`);
     if (outcome.kind !== 'debug-exit' || outcome.status !== scenario.expectStatus) {
       throw new TrialFailure(`ended with ${describeOutcome(outcome)}, expected debug-exit status ${scenario.expectStatus}`);
     }
+    if (!windowOpened) throw new TrialFailure(`the measured domain ended without printing its ready line ${JSON.stringify(measuredReady)}`);
     await Promise.all(domains.map((d) => d.destroy()));
     return {
       outcome,
       wallMs,
       hostCpuMs: (cpu.user + cpu.system) / 1000,
-      counters: flattenCounters(measured.counters()),
+      counters: subtractCounters(flattenCounters(measured.counters()), window.counters),
       referenceMs,
       screenshot: screenshot && existsSync(screenshot) ? screenshot : undefined,
+      ...(neighbourCounters ? { neighbourCounters } : {}),
     };
   } finally {
     clearTimeout(timer);
     await Promise.all(domains.map((d) => d.destroy()));
   }
+}
+
+/** Device-model time (ms) in a set of counters: request handling plus display refreshes. */
+export function dmMs(c: Counters): number {
+  return (c['dm.busy_ns'] ?? 0) / 1e6 + (c['dm.display_ms'] ?? 0);
 }
 
 /** The figures per trial that are timings, from the trial's clock and its timing counters. */
@@ -126,6 +202,14 @@ function trialTimings(t: TrialRecord, frames: number | undefined): Record<string
   if (frames !== undefined && t.wallMs > 0) out.frames_per_s = frames / (t.wallMs / 1000);
   if (c['dm.busy_ns'] !== undefined) out.dm_busy_ms = c['dm.busy_ns'] / 1e6;
   if (c['dm.display_ms'] !== undefined) out.display_ms = c['dm.display_ms'];
+  // The device model's whole time: serving requests (busy_ns) and refreshing the display, which
+  // its loop runs outside the request handling that busy_ns times.
+  if (c['dm.busy_ns'] !== undefined || c['dm.display_ms'] !== undefined) out.dm_ms = dmMs(c);
+  if (frames !== undefined && frames > 0 && out.dm_ms !== undefined) out.dm_ms_per_frame = out.dm_ms / frames;
+  if (t.neighbourCounters) {
+    out.neighbour_dm_ms = dmMs(t.neighbourCounters);
+    if (t.wallMs > 0) out.neighbour_dm_share = out.neighbour_dm_ms / t.wallMs;
+  }
   if (c['dm.display_ms'] !== undefined && (c['dm.refreshes'] ?? 0) > 0) out.display_ms_per_refresh = c['dm.display_ms'] / c['dm.refreshes']!;
   if (c.halt_ns !== undefined) out.halt_ms = c.halt_ns / 1e6;
   if (c['dm.wakeups'] !== undefined) out.dm_wakeups = c['dm.wakeups'];
@@ -188,6 +272,8 @@ export function summarizeTrials(s: Scenario, trials: TrialRecord[], profiles: Co
   const modeled: ScenarioResult['modeled'] = {};
   for (const p of profiles) modeled[p.name] = modelTime(counters, p);
   const shot = trials.map((t) => t.screenshot).find((x) => x !== undefined);
+  const neighbourTrials = trials.map((t) => t.neighbourCounters).filter((c): c is Counters => c !== undefined);
+  const neighbours = neighbourTrials.length ? { domains: s.domains.length - 1, counters: lowerMedians(neighbourTrials) } : undefined;
   return {
     ...emptyResult(s, 'ok', ''),
     error: undefined,
@@ -199,7 +285,18 @@ export function summarizeTrials(s: Scenario, trials: TrialRecord[], profiles: Co
     modeled,
     timings,
     ...(shot ? { screenshot: shot } : {}),
+    ...(neighbours ? { neighbours } : {}),
   };
+}
+
+/** Per counter, the lower median over trials (a value some trial really counted). */
+function lowerMedians(trials: Counters[]): Counters {
+  const out: Counters = {};
+  for (const n of new Set(trials.flatMap((t) => Object.keys(t)))) {
+    const values = trials.map((t) => t[n] ?? 0).sort((a, b) => a - b);
+    out[n] = values[(values.length - 1) >> 1]!;
+  }
+  return out;
 }
 
 /** Why a scenario cannot run here (a guest image not built yet), or undefined. */

@@ -12,7 +12,7 @@ import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../toolstack/domain-builder.js';
 import { REPO_ROOT } from './repo-paths.js';
 
 /** Named sets a scenario can belong to; a typo in `sets` is an error, not a new set. */
-export const SET_NAMES = ['default', 'ci', 'history', 'cpu', 'ioreq', 'idle', 'vga'] as const;
+export const SET_NAMES = ['default', 'ci', 'history', 'cpu', 'ioreq', 'idle', 'vga', 'idle-neighbours'] as const;
 export type SetName = (typeof SET_NAMES)[number];
 
 /** What a `reproduces` entry compares with a published figure (report-markdown.ts computes them). */
@@ -29,6 +29,13 @@ const domainFields = {
   memoryMiB: z.int().min(MIN_MEMORY_MIB).max(MAX_MEMORY_MIB).optional(),
   refreshHz: z.int().min(1).max(1000).optional(),
   spin: z.int().min(0).max(1_000_000).optional(),
+  /**
+   * Console text after which the domain idles (e.g. "vga-idle: idling"): its steady state. A
+   * neighbour: the measured domain starts only once every such neighbour printed it (and a few
+   * refreshes passed). The measured domain: counters and wall time cover only what follows its
+   * first HLT after the line.
+   */
+  readyLine: z.string().min(1).max(200).optional(),
 };
 
 const domainSchema = z.strictObject({
@@ -47,6 +54,8 @@ const reproducesSchema = z.strictObject({
   source: z.string().min(1),
   /** The cost-model profile (bench/cost-models/NAME.json) the published machine corresponds to. */
   profile: name,
+  /** "upper": the published figure is a bound ("under 1%"), not a value. */
+  bound: z.literal('upper').optional(),
 });
 
 export const scenarioSchema = z
@@ -104,6 +113,7 @@ export interface DomainSpec {
   memoryMiB: number;
   refreshHz: number;
   spin?: number;
+  readyLine?: string;
 }
 
 export type Scenario = Omit<ParsedScenario, 'guest' | 'domains' | keyof typeof domainFields> & {
@@ -157,8 +167,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function normalize(s: ParsedScenario, file: string): Scenario {
-  const { guest, domains, cmdline, vga, scan, vcpus, memoryMiB, refreshHz, spin, ...rest } = s;
-  const top = { cmdline, vga, scan, vcpus, memoryMiB, refreshHz, spin };
+  const { guest, domains, cmdline, vga, scan, vcpus, memoryMiB, refreshHz, spin, readyLine, ...rest } = s;
+  const top = { cmdline, vga, scan, vcpus, memoryMiB, refreshHz, spin, readyLine };
   const entries = domains ?? [{ guest: guest! }];
   const expanded: DomainSpec[] = [];
   for (const d of entries) {
@@ -173,6 +183,8 @@ function normalize(s: ParsedScenario, file: string): Scenario {
     };
     const sp = ('spin' in d ? d.spin : undefined) ?? top.spin;
     if (sp !== undefined) spec.spin = sp;
+    const ready = ('readyLine' in d ? d.readyLine : undefined) ?? top.readyLine;
+    if (ready !== undefined) spec.readyLine = ready;
     const count = 'count' in d ? (d.count ?? 1) : 1;
     for (let i = 0; i < count; i++) expanded.push({ ...spec });
   }

@@ -19,6 +19,7 @@ import { formatMarkdownReport } from '../bench/report-markdown.js';
 import { RESULTS_SCHEMA, readResultsFile, ResultsFileError, type BenchResults, type ScenarioResult } from '../bench/results-schema.js';
 import { missingGuest, runScenario } from '../bench/scenario-runner.js';
 import { loadScenarios, ScenarioError, selectScenarios, type Scenario } from '../bench/scenario-schema.js';
+import { runScanBench } from '../bench/scan-bench.js';
 import { summarize } from '../bench/statistics.js';
 import { EXIT_OK, EXIT_USAGE } from './exit-status.js';
 
@@ -40,6 +41,8 @@ interface BenchOptions {
   threshold: number;
   timeThreshold: number;
   scenarios: string;
+  /** The scan-strategy benchmark: true / false as asked, undefined = with the vga set. */
+  scan?: boolean;
 }
 
 function integerArg(name: string, min: number, max: number) {
@@ -133,6 +136,9 @@ async function runBench(words: string[], o: BenchOptions, out: NodeJS.WriteStrea
   } finally {
     progress.stop();
   }
+  // The scan strategies on synthetic VRAM go with the VGA comparison (issue 4), after the
+  // scenarios so their threads do not share the cores with a domain.
+  const scan = (o.scan ?? selection.includes('vga')) ? await runScanBench({ onSurface: (name) => err.write(`scan benchmark: ${name}\n`) }) : undefined;
   const referenceTrials = results.flatMap((r) => r.timings.reference_ms?.trials ?? []);
   const bench: BenchResults = {
     schema: RESULTS_SCHEMA,
@@ -142,6 +148,7 @@ async function runBench(words: string[], o: BenchOptions, out: NodeJS.WriteStrea
     reference: { description: REFERENCE_DESCRIPTION, ms: summarize(referenceTrials) },
     profiles,
     scenarios: results,
+    ...(scan ? { scan } : {}),
   };
 
   const markdown = formatMarkdownReport(bench);
@@ -204,6 +211,8 @@ export function benchCommand(): Command {
     .option('--threshold <pct>', 'counters and modeled time: a rise beyond this fails', thresholdArg('--threshold'), 0.05)
     .option('--time-threshold <pct>', 'wall time (ratio to the host reference): slower beyond this, with confidence, fails', thresholdArg('--time-threshold'), 0.1)
     .option('--scenarios <path>', 'scenario file or folder', SCENARIOS_DIR)
+    .option('--scan', 'also run the dirty-scan strategy benchmark (synthetic VRAM; on by default with the vga set)')
+    .option('--no-scan', 'do not run the dirty-scan strategy benchmark, even with the vga set')
     .action(async (words: string[], o: BenchOptions) => {
       try {
         process.exitCode = await runBench(words, o, process.stdout, process.stderr);
