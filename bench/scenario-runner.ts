@@ -305,33 +305,73 @@ export function missingGuest(s: Scenario): string | undefined {
   return missing.length ? `guest image${missing.length > 1 ? 's' : ''} ${missing.map((g) => `guests/bin/${g}.elf`).join(', ')} not built yet` : undefined;
 }
 
-/** Warm-up trials, then measured trials; a failure ends the scenario with a failed result. */
-export async function runScenario(s: Scenario, opts: RunnerOptions): Promise<ScenarioResult> {
-  const missing = missingGuest(s);
-  if (missing) {
-    opts.onProgress?.({ kind: 'skipped', scenario: s.name, reason: missing });
-    return emptyResult(s, 'skipped', missing);
-  }
-  const records: TrialRecord[] = [];
-  const total = opts.warmup + opts.trials;
-  try {
-    for (let i = 0; i < total; i++) {
-      const warmup = i < opts.warmup;
-      const trial = warmup ? i + 1 : i - opts.warmup + 1;
-      const count = warmup ? opts.warmup : opts.trials;
-      opts.onProgress?.({ kind: 'trial', scenario: s.name, trial, trials: count, warmup });
-      // Only the last trial asks for a screenshot: encoding a PNG would distort the others' timings.
-      const shot = !warmup && i === total - 1 && s.screenshot && opts.screenshotDir ? screenshotPath(opts.screenshotDir, s.name) : undefined;
+/** One scenario's trials so far; `trial(i)` runs its i-th (warm-ups first). */
+class ScenarioTrials {
+  readonly records: TrialRecord[] = [];
+  failure: string | undefined;
+
+  constructor(
+    readonly s: Scenario,
+    private readonly opts: RunnerOptions,
+  ) {}
+
+  async trial(i: number): Promise<void> {
+    const { s, opts } = this;
+    const total = opts.warmup + opts.trials;
+    const warmup = i < opts.warmup;
+    const trial = warmup ? i + 1 : i - opts.warmup + 1;
+    const count = warmup ? opts.warmup : opts.trials;
+    opts.onProgress?.({ kind: 'trial', scenario: s.name, trial, trials: count, warmup });
+    // Only the last trial asks for a screenshot: encoding a PNG would distort the others' timings.
+    const shot = !warmup && i === total - 1 && s.screenshot && opts.screenshotDir ? screenshotPath(opts.screenshotDir, s.name) : undefined;
+    try {
       const r = await runTrial(s, shot);
       opts.onProgress?.({ kind: 'trial-done', scenario: s.name, trial, trials: count, warmup, wallMs: r.wallMs });
-      if (!warmup) records.push(r);
+      if (!warmup) this.records.push(r);
+    } catch (e) {
+      this.failure = e instanceof TrialFailure ? e.message : `error: ${(e as Error).message}`;
+      opts.onProgress?.({ kind: 'failed', scenario: s.name, reason: this.failure });
     }
-  } catch (e) {
-    const reason = e instanceof TrialFailure ? e.message : `error: ${(e as Error).message}`;
-    opts.onProgress?.({ kind: 'failed', scenario: s.name, reason });
-    return emptyResult(s, 'failed', reason);
   }
-  return summarizeTrials(s, records, opts.profiles);
+
+  result(): ScenarioResult {
+    return this.failure !== undefined ? emptyResult(this.s, 'failed', this.failure) : summarizeTrials(this.s, this.records, this.opts.profiles);
+  }
+}
+
+function skipped(s: Scenario, opts: RunnerOptions): ScenarioResult | undefined {
+  const missing = missingGuest(s);
+  if (!missing) return undefined;
+  opts.onProgress?.({ kind: 'skipped', scenario: s.name, reason: missing });
+  return emptyResult(s, 'skipped', missing);
+}
+
+/** Warm-up trials, then measured trials; a failure ends the scenario with a failed result. */
+export async function runScenario(s: Scenario, opts: RunnerOptions): Promise<ScenarioResult> {
+  const skip = skipped(s, opts);
+  if (skip) return skip;
+  const t = new ScenarioTrials(s, opts);
+  for (let i = 0; i < opts.warmup + opts.trials && t.failure === undefined; i++) await t.trial(i);
+  return t.result();
+}
+
+/**
+ * Several scenarios, in order. `interleave`: in rounds instead, one trial of every scenario per
+ * round, so that a slow spell of a shared machine falls on every scenario alike; for figures
+ * that compare scenarios with each other (the history set's slowdowns and losses).
+ */
+export async function runScenarios(list: Scenario[], opts: RunnerOptions & { interleave?: boolean }): Promise<ScenarioResult[]> {
+  if (!opts.interleave) {
+    const out: ScenarioResult[] = [];
+    for (const s of list) out.push(await runScenario(s, opts));
+    return out;
+  }
+  const skips = list.map((s) => skipped(s, opts));
+  const runs = list.map((s, k) => (skips[k] ? undefined : new ScenarioTrials(s, opts)));
+  for (let i = 0; i < opts.warmup + opts.trials; i++) {
+    for (const t of runs) if (t && t.failure === undefined) await t.trial(i);
+  }
+  return list.map((_, k) => skips[k] ?? runs[k]!.result());
 }
 
 function screenshotPath(dir: string, name: string): string {

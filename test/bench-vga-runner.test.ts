@@ -12,7 +12,7 @@ import { readResultsFile } from '../bench/results-schema.js';
 import { runScanBench } from '../bench/scan-bench.js';
 import { dirtyPageSet, measureSurface } from '../bench/scan-cost.js';
 import { SCAN_STRATEGY_NAMES } from '../bench/scan-strategies.js';
-import { runScenario } from '../bench/scenario-runner.js';
+import { runScenario, runScenarios } from '../bench/scenario-runner.js';
 import { PROFILES, scenario } from './bench-results-fixture.js';
 import { runHvmsim } from './support/hvmsim-cli.js';
 
@@ -87,6 +87,24 @@ describe('ready lines', () => {
     const r = await runScenario(s, opts);
     expect(r.status).toBe('failed');
     expect(r.error).toMatch(/timed out after 1500 ms waiting for the neighbours' ready lines/);
+  });
+});
+
+describe('interleaved trials', () => {
+  test('one trial of each scenario per round; a skipped scenario keeps its place', { timeout: 30_000 }, async () => {
+    const order: string[] = [];
+    const list = [scenario({ name: 'a', guest: 'hello' }), scenario({ name: 'missing', guest: 'no-such-guest' }), scenario({ name: 'b', guest: 'hello' })];
+    const r = await runScenarios(list, {
+      trials: 2,
+      warmup: 1,
+      profiles: PROFILES,
+      interleave: true,
+      onProgress: (e) => {
+        if (e.kind === 'trial-done') order.push(`${e.scenario}${e.warmup ? ' warm-up' : ''} ${e.trial}`);
+      },
+    });
+    expect(order).toEqual(['a warm-up 1', 'b warm-up 1', 'a 1', 'b 1', 'a 2', 'b 2']);
+    expect(r.map((x) => [x.name, x.status, x.timings.wall_ms?.trials.length ?? 0])).toEqual([['a', 'ok', 2], ['missing', 'skipped', 0], ['b', 'ok', 2]]);
   });
 });
 

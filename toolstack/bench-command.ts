@@ -17,7 +17,7 @@ import { BASELINE_FILE, COST_MODELS_DIR, REPO_ROOT, SCENARIOS_DIR } from '../ben
 import { renderHtmlReport } from '../bench/report-html.js';
 import { formatMarkdownReport } from '../bench/report-markdown.js';
 import { RESULTS_SCHEMA, readResultsFile, ResultsFileError, type BenchResults, type ScenarioResult } from '../bench/results-schema.js';
-import { missingGuest, runScenario } from '../bench/scenario-runner.js';
+import { missingGuest, runScenarios } from '../bench/scenario-runner.js';
 import { loadScenarios, ScenarioError, selectScenarios, type Scenario } from '../bench/scenario-schema.js';
 import { runScanBench } from '../bench/scan-bench.js';
 import { summarize } from '../bench/statistics.js';
@@ -43,6 +43,7 @@ interface BenchOptions {
   scenarios: string;
   /** The scan-strategy benchmark: true / false as asked, undefined = with the vga set. */
   scan?: boolean;
+  interleave?: boolean;
 }
 
 function integerArg(name: string, min: number, max: number) {
@@ -120,19 +121,16 @@ async function runBench(words: string[], o: BenchOptions, out: NodeJS.WriteStrea
   const tty = process.stdout.isTTY === true && err.isTTY === true;
   const progress = createProgressDisplay(err, tty, steps, () => o.trials + o.warmup);
   const reportDir = path.dirname(path.resolve(o.html || o.json));
-  const results: ScenarioResult[] = [];
+  let results: ScenarioResult[];
   try {
-    for (const s of chosen) {
-      results.push(
-        await runScenario(s, {
-          trials: o.trials,
-          warmup: o.warmup,
-          profiles,
-          screenshotDir: path.join(reportDir, 'screenshots'),
-          onProgress: (e) => progress.onProgress(e),
-        }),
-      );
-    }
+    results = await runScenarios(chosen, {
+      trials: o.trials,
+      warmup: o.warmup,
+      profiles,
+      screenshotDir: path.join(reportDir, 'screenshots'),
+      onProgress: (e) => progress.onProgress(e),
+      interleave: o.interleave === true,
+    });
   } finally {
     progress.stop();
   }
@@ -213,6 +211,7 @@ export function benchCommand(): Command {
     .option('--scenarios <path>', 'scenario file or folder', SCENARIOS_DIR)
     .option('--scan', 'also run the dirty-scan strategy benchmark (synthetic VRAM; on by default with the vga set)')
     .option('--no-scan', 'do not run the dirty-scan strategy benchmark, even with the vga set')
+    .option('--interleave', 'run the trials in rounds, one of each scenario per round (for comparisons between scenarios on a busy machine)')
     .action(async (words: string[], o: BenchOptions) => {
       try {
         process.exitCode = await runBench(words, o, process.stdout, process.stderr);
