@@ -5,21 +5,28 @@
  *
  * Effects, all synchronous from inside the access that caused them: IRQ levels go to the shared
  * IRQ lines (HVMOP_set_isa_irq_level, which kicks vCPU 0 on a rising edge); console bytes,
- * power-off (PM1a S5/S4, and isa-debug-exit with its status) and reset (0xCF9, which under Xen
- * becomes SHUTDOWN_reboot) go to the toolstack outbox.
+ * power-off (PM1a S5/S4, and isa-debug-exit with its status) and reset (0xCF9 or the i8042's
+ * reset pulse, which under Xen become SHUTDOWN_reboot) go to the toolstack outbox.
+ *
+ * Besides QEMU's pc devices: the i8042 (keyboard and mouse, which the input script feeds) and
+ * hvmsim's slow port (a read that answers late, for the SMP scenarios).
  */
 import { IoBus } from '../shared/io-bus.js';
 import type { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
 import type { IrqLines } from '../shared/irq-lines.js';
 import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
 import { STD_VGA_BDF } from '../shared/vga-config.js';
+import { I8042, type InputLatencyProbe } from './devices/i8042.js';
 import { createPcDevices, registerPortDevices, type PcDevices } from './devices/pc-devices.js';
+import { SlowPort } from './devices/slow-port.js';
 import { StdVga, type StdVgaOptions } from './devices/vga/std-vga.js';
 import type { ToolstackOutbox } from './toolstack-outbox.js';
 
 export interface DmPlatform {
   readonly bus: IoBus;
   readonly devices: PcDevices;
+  readonly i8042: I8042;
+  readonly slowPort: SlowPort;
   /** The std VGA at 00:02.0, when the domain has one; also the loop's display timer (DmDisplay). */
   readonly vga?: StdVga;
 }
@@ -27,22 +34,32 @@ export interface DmPlatform {
 /** What the std VGA needs from the domain's config (counters are the platform's). */
 export type DmPlatformVga = Omit<StdVgaOptions, 'counters'>;
 
-export function createDmPlatform(irqLines: IrqLines, outbox: ToolstackOutbox, counters: Float64Array, vgaOptions?: DmPlatformVga): DmPlatform {
+export function createDmPlatform(
+  irqLines: IrqLines,
+  outbox: ToolstackOutbox,
+  counters: Float64Array,
+  vgaOptions?: DmPlatformVga,
+  inputLatency?: InputLatencyProbe,
+): DmPlatform {
   const irqChanges = DM_COUNTER_INDEX.irq_level_changes;
+  const raiseIrq = (line: number, level: boolean): void => {
+    if (irqLines.setIsaIrqLevel(line, level)) counters[irqChanges]++;
+  };
+  const shutdown = (reason: 'poweroff' | 'reboot'): void => outbox.shutdown(reason);
   const devices = createPcDevices({
-    raiseIrq: (line, level) => {
-      if (irqLines.setIsaIrqLevel(line, level)) counters[irqChanges]++;
-    },
+    raiseIrq,
     output: (bytes) => outbox.console(bytes),
-    shutdown: (reason) => outbox.shutdown(reason),
+    shutdown,
     debugExit: (status) => outbox.shutdown('poweroff', status),
   });
+  const i8042 = new I8042({ raiseIrq, shutdown, latency: inputLatency });
+  const slowPort = new SlowPort();
   const bus = new IoBus();
-  registerPortDevices(bus, devices.portDevices);
-  if (vgaOptions === undefined) return { bus, devices };
+  registerPortDevices(bus, [...devices.portDevices, i8042, slowPort]);
+  if (vgaOptions === undefined) return { bus, devices, i8042, slowPort };
   const vga = new StdVga({ ...vgaOptions, counters });
   vga.register(bus, devices.pciHost, STD_VGA_BDF);
-  return { bus, devices, vga };
+  return { bus, devices, i8042, slowPort, vga };
 }
 
 /** Publish every port and MMIO range on the bus and every PCI function of the host. */

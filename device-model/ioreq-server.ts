@@ -11,9 +11,15 @@
  *   dispatch, answer (IORESP_READY) and notify the vCPU.
  *
  * Host console input is fed to the UART when the loop wakes and before it sleeps, as far as
- * the UART's FIFO has room. The wait's timeout is the time to the display's next refresh (or a
- * long idle timeout without a display); a refresh runs whenever one is due after the events of
- * a wake-up, with the buffered ring drained first so posted writes are in the picture. On
+ * the UART's FIFO has room. The wait's timeout is the time to the display's next refresh or the
+ * input script's next event (or a long idle timeout without either); a refresh runs whenever one
+ * is due after the events of a wake-up, with the buffered ring drained first so posted writes are
+ * in the picture, and due input events are injected after every wake-up (a guest access may have
+ * made the room a waiting event needs).
+ *
+ * Requests are served one at a time, as by qemu-dm's single thread: with several vCPUs, one that
+ * was published while the server was busy with another counts as queued, with its wait from
+ * publication (the vCPU's stamp, hypervisor/vcpu.ts) to being taken up. On
  * destroy the display gets a last refresh and its end-of-run work (the screenshot) starts; the
  * loop returns at once and that work finishes on the thread's event loop.
  *
@@ -33,11 +39,21 @@ import { EVTCHN_NR_PORTS } from '../shared/event-channel.js';
 import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
 import { MAX_SPINS } from '../shared/wait.js';
 import type { Uart16550 } from './devices/uart16550.js';
+import { hostNowNs } from '../shared/host-clock.js';
 import { BadIoreqError, describeIoreq, type IoreqDispatcher } from './ioreq-dispatch.js';
 import type { ToolstackOutbox } from './toolstack-outbox.js';
 
 /** How long the loop sleeps with nothing to do; a wake-up on the control port cuts it short. */
 export const IDLE_TIMEOUT_MS = 1000;
+
+/** The input script's replay (device-model/input-script.ts InputInjector). */
+export interface DmInput {
+  /** performance.now() when an event is next due (Infinity: none, or waiting for the guest). */
+  nextDue(now: number): number;
+  /** Inject what is due at `now`. */
+  poll(now: number): void;
+  readonly counters: { readonly events: number; readonly delayNs: number };
+}
 
 /** A display the loop refreshes on time (the std VGA's). */
 export interface DmDisplay {
@@ -59,6 +75,10 @@ const C_BUFFERED = DM_COUNTER_INDEX.buffered_served;
 const C_BAD = DM_COUNTER_INDEX.bad_requests;
 const C_WAKEUPS = DM_COUNTER_INDEX.wakeups;
 const C_BUSY_NS = DM_COUNTER_INDEX.busy_ns;
+const C_INPUT_EVENTS = DM_COUNTER_INDEX.input_events;
+const C_INPUT_DELAY = DM_COUNTER_INDEX.input_delay_ns;
+const C_QUEUED = DM_COUNTER_INDEX.queued_requests;
+const C_QUEUE_WAIT = DM_COUNTER_INDEX.queue_wait_ns;
 
 export interface IoreqServerParts {
   readonly domain: AttachedDomain;
@@ -78,6 +98,13 @@ export interface IoreqServerParts {
   readonly adaptiveSpin?: boolean;
   /** The display to refresh, if the domain has one. */
   readonly display?: DmDisplay;
+  /** The input script to replay, if any. */
+  readonly input?: DmInput;
+  /**
+   * Per vCPU, the host time (ns, hostNowNs) its current request was published; present with
+   * several vCPUs, for the queueing counters.
+   */
+  readonly ioreqStamps?: Float64Array;
 }
 
 export class IoreqServer {
@@ -97,6 +124,8 @@ export class IoreqServer {
   private servingVcpu = -1;
   private requestRead = false;
   private draining = false;
+  /** Host ns when the server last finished serving (a request or a refresh). */
+  private busyEndNs = 0;
 
   constructor(private readonly parts: IoreqServerParts) {
     const { domain, dispatcher, spin, controlPort } = parts;
@@ -131,20 +160,34 @@ export class IoreqServer {
   /** One sleep, the events that end it, and a refresh if one is due. Never throws. */
   step(): void {
     this.handleEvents();
-    const display = this.parts.display;
+    const { display, input } = this.parts;
+    if (input !== undefined && !this.crashed) this.pollInput(input);
     if (display !== undefined && !this.crashed) {
       const now = performance.now();
       if (now >= display.nextRefresh) this.refreshDisplay(display, now);
     }
   }
 
+  private pollInput(input: DmInput): void {
+    try {
+      input.poll(performance.now());
+    } catch (err) {
+      this.crash(err);
+    }
+    const c = this.parts.counters;
+    c[C_INPUT_EVENTS] = input.counters.events;
+    c[C_INPUT_DELAY] = input.counters.delayNs;
+  }
+
   private handleEvents(): void {
-    const { domain, counters, display } = this.parts;
+    const { domain, counters, display, input } = this.parts;
     const dm = domain.dmEventChannels;
     this.beforeSleep();
     let timeout = IDLE_TIMEOUT_MS;
-    if (display !== undefined && !this.crashed) {
-      timeout = Math.max(0, Math.min(IDLE_TIMEOUT_MS, display.nextRefresh - performance.now()));
+    if (!this.crashed && (display !== undefined || input !== undefined)) {
+      const now = performance.now();
+      const next = Math.min(display?.nextRefresh ?? Infinity, input?.nextDue(now) ?? Infinity);
+      timeout = Math.max(0, Math.min(IDLE_TIMEOUT_MS, next - now));
     }
     let n = 0;
     try {
@@ -184,6 +227,7 @@ export class IoreqServer {
     } catch (err) {
       this.crash(err);
     }
+    if (this.parts.ioreqStamps !== undefined) this.busyEndNs = hostNowNs();
   }
 
   /** The last refresh (unless the server crashed) and the display's end-of-run work. */
@@ -244,6 +288,15 @@ export class IoreqServer {
       throw new IoreqProtocolError(vcpu, state, `notified while the slot is ${STATE_NAMES[state] ?? `in unknown state ${state}`} (only READY may be)`);
     }
     if (!ioreq.claim(vcpu)) throw new IoreqProtocolError(vcpu, ioreq.state(vcpu), 'slot changed while being claimed');
+    const stamps = this.parts.ioreqStamps;
+    if (stamps !== undefined) {
+      // Published while another request (or a refresh) kept the server busy: it queued.
+      const published = stamps[vcpu] ?? 0;
+      if (published > 0 && published < this.busyEndNs) {
+        counters[C_QUEUED]++;
+        counters[C_QUEUE_WAIT] += hostNowNs() - published;
+      }
+    }
     this.drainBuffered();
     ioreq.read(vcpu, req);
     this.requestRead = true;
@@ -255,6 +308,7 @@ export class IoreqServer {
     this.requestRead = false;
     this.servingVcpu = -1;
     counters[C_SERVED]++;
+    if (stamps !== undefined) this.busyEndNs = hostNowNs();
     domain.dmEventChannels.send(port);
   }
 

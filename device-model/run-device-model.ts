@@ -13,6 +13,7 @@ import { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
 import { dmCounters } from '../shared/run-stats.js';
 import { createDmPlatform, publishIoreqServerRanges } from './dm-platform.js';
 import { GuestRam } from './guest-ram.js';
+import { InputInjector, irqStampPublisher } from './input-script.js';
 import { IoreqDispatcher } from './ioreq-dispatch.js';
 import { IoreqServer } from './ioreq-server.js';
 import { ToolstackOutbox, type PostBytes } from './toolstack-outbox.js';
@@ -34,7 +35,8 @@ export function runDeviceModel(config: DomainConfig, post: PostBytes): Promise<v
     const counters = dmCounters(config.stats, config.vcpus);
     // The fixture configs of some device-model tests have no VGA.
     const vga = config.vga ? { vga: config.vga, p2m: config.p2m, domid: config.domid, post } : undefined;
-    const platform = createDmPlatform(domain.irqLines, outbox, counters, vga);
+    const latency = config.irqStamps ? irqStampPublisher(config.irqStamps) : undefined;
+    const platform = createDmPlatform(domain.irqLines, outbox, counters, vga, latency);
     publishIoreqServerRanges(platform, new IoreqServerRanges(config.ranges));
     const binding = bindIoreqServer(domain);
     const ram = new GuestRam(config.ram, config.p2m);
@@ -51,6 +53,9 @@ export function runDeviceModel(config: DomainConfig, post: PostBytes): Promise<v
       spin: config.spin,
       adaptiveSpin: config.adaptiveSpin,
       display: platform.vga,
+      // Time 0 of the script is when the server starts serving (the vCPUs start after 'ready').
+      input: config.input?.length ? new InputInjector(config.input, platform.i8042, performance.now()) : undefined,
+      ioreqStamps: config.ioreqStamps ? new Float64Array(config.ioreqStamps) : undefined,
     });
   } catch (err) {
     outbox.crash(`device model start-up failed: ${err instanceof Error ? err.message : String(err)}`, 0);

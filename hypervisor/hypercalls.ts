@@ -1,7 +1,16 @@
 /**
  * VMCALL hypercalls, Xen's 32-bit convention (DESIGN §2): EAX = hypercall number, arguments in
  * EBX, ECX, EDX, ESI, EDI, result in EAX. One table keyed by number; anything absent returns
- * -ENOSYS as Xen does. Later issues add their operations here (VCPUOP_up, HVMOPs...).
+ * -ENOSYS as Xen does. Later issues add their operations here (HVMOPs...).
+ *
+ * vcpu_op (24), VCPUOP_up (0), hvmsim's variant: EBX = 0 (the command), ECX = the vCPU to
+ * start, EDX = its entry EIP, ESI = its initial ESP. Xen's VCPUOP_up takes only the vCPU and
+ * starts it from the context VCPUOP_initialise gave it; hvmsim folds that context into the call:
+ * the new vCPU starts as QEMU's -kernel leaves vCPU 0 (protected mode, flat 4 GiB segments with
+ * code selector 0x10 and data 0x18, paging and interrupts off, GDTR base 0, IDTR 0/0x3FF) with
+ * EIP and ESP as given, EAX = its vCPU id and the other registers 0; it loads its own GDT and
+ * IDT. Returns 0, or -EINVAL for a vCPU the domain does not have or one already up (vCPU 0
+ * included).
  */
 import type { Cpu } from './cpu/cpu.js';
 import { Reg } from './cpu/registers.js';
@@ -11,6 +20,9 @@ export const EINVAL = 22;
 
 export const HYPERVISOR_sched_op = 29;
 export const HYPERVISOR_xen_version = 17;
+export const HYPERVISOR_vcpu_op = 24;
+
+export const VCPUOP_up = 0;
 
 export const SCHEDOP_yield = 0;
 export const SCHEDOP_shutdown = 2;
@@ -19,6 +31,8 @@ export const SCHEDOP_shutdown = 2;
 export interface HypercallContext {
   readonly cpu: Cpu;
   shutdown(reason: 'poweroff' | 'reboot' | 'crash'): void;
+  /** Start `vcpu` at `eip` with `esp`; returns 0 or a negative errno (VCPUOP_up). */
+  vcpuUp?(vcpu: number, eip: number, esp: number): number;
 }
 
 export type Hypercall = (ctx: HypercallContext, a1: number, a2: number, a3: number, a4: number, a5: number) => number;
@@ -43,6 +57,13 @@ const table = new Map<number, Hypercall>([
         return 0;
       }
       return -ENOSYS;
+    },
+  ],
+  [
+    HYPERVISOR_vcpu_op,
+    (ctx, cmd, vcpu, eip, esp) => {
+      if (cmd !== VCPUOP_up) return -ENOSYS; // other sub-ops are not provided
+      return ctx.vcpuUp ? ctx.vcpuUp(vcpu >>> 0, eip >>> 0, esp >>> 0) : -ENOSYS;
     },
   ],
 ]);

@@ -11,9 +11,11 @@ import { Vcpu } from './vcpu.js';
 interface VcpuWorkerData {
   config: DomainConfig;
   vcpu: number;
+  /** Secondary vCPUs: where VCPUOP_up asked them to start. */
+  start?: { eip: number; esp: number };
 }
 
 const data = workerData as VcpuWorkerData;
 const post = (m: ControlMessage): void => parentPort!.postMessage(encodeControlMessage(m));
-const vcpu = new Vcpu({ config: data.config, vcpu: data.vcpu, post });
+const vcpu = new Vcpu({ config: data.config, vcpu: data.vcpu, start: data.start, post });
 vcpu.run();

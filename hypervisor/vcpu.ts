@@ -17,13 +17,38 @@ import { GuestMemory } from './cpu/guest-memory.js';
 import { completeCpuid } from './cpuid.js';
 import { createPlatformDevices, nextTimerDeadline, registerPlatformDevices, type PlatformDevices } from './devices/platform-devices.js';
 import { exitDispatcher, type ExitHandlers } from './exit-table.js';
-import { handleHypercall } from './hypercalls.js';
+import { EINVAL, handleHypercall } from './hypercalls.js';
 import { intrAssist } from './intr-assist.js';
 import { IoreqClient } from './ioreq-client.js';
 import { MmioHandler, type BufferedRange } from './mmio.js';
 import { DirtyVram } from '../shared/dirty-vram.js';
 import { VGA_WINDOW_BASE, VGA_WINDOW_BYTES } from '../shared/vga-config.js';
 import { PortIo } from './port-io.js';
+import { Reg } from './cpu/registers.js';
+import { hostNowNs } from '../shared/host-clock.js';
+
+/**
+ * The ioreq client of a domain with several vCPUs: it stamps each request's publication time,
+ * so the device model can tell which requests queued behind another vCPU's (DM counters
+ * queued_requests, queue_wait_ns).
+ */
+class StampedIoreqClient extends IoreqClient {
+  constructor(
+    private readonly stamps: Float64Array,
+    domain: AttachedDomain,
+    private readonly slot: number,
+    control: DomainControl,
+    spin: number,
+    adaptiveSpin: boolean,
+  ) {
+    super(domain, slot, control, spin, adaptiveSpin);
+  }
+
+  override send(): number {
+    this.stamps[this.slot] = hostNowNs();
+    return super.send();
+  }
+}
 
 /** Instructions per slice while a timer is armed: bounds how late a tick is noticed (~1 ms). */
 const TIMER_SLICE = 100_000;
@@ -35,6 +60,8 @@ const MAX_HALT_SLEEP_MS = 1000;
 export interface VcpuEnv {
   config: DomainConfig;
   vcpu: number;
+  /** A secondary vCPU's start (VCPUOP_up); vCPU 0 starts at the kernel's entry. */
+  start?: { eip: number; esp: number };
   /** Send a control message to the toolstack. */
   post(message: ControlMessage): void;
 }
@@ -56,6 +83,10 @@ export class Vcpu implements ExitHandlers {
   private halted = false;
   /** IRQ wire levels last applied to the PIC (bit n = ISA IRQ n). */
   private appliedLevels = 0;
+  /** DomainConfig.vcpuUp: which vCPUs have been started. */
+  private readonly upFlags: Int32Array | undefined;
+  /** DomainConfig.irqStamps: input events' injection times, per IRQ (vCPU 0 takes them). */
+  private readonly irqStamps: BigInt64Array | undefined;
 
   constructor(private readonly env: VcpuEnv) {
     const { config, vcpu } = env;
@@ -63,7 +94,11 @@ export class Vcpu implements ExitHandlers {
     this.control = new DomainControl(config.control, config.vcpus);
     this.counters = vcpuCounters(config.stats, vcpu);
     const ranges = new IoreqServerRanges(config.ranges);
-    this.ioreq = new IoreqClient(this.domain, vcpu, this.control, config.spin, config.adaptiveSpin);
+    this.ioreq = config.ioreqStamps
+      ? new StampedIoreqClient(new Float64Array(config.ioreqStamps), this.domain, vcpu, this.control, config.spin, config.adaptiveSpin)
+      : new IoreqClient(this.domain, vcpu, this.control, config.spin, config.adaptiveSpin);
+    this.upFlags = config.vcpuUp ? new Int32Array(config.vcpuUp) : undefined;
+    this.irqStamps = config.irqStamps && vcpu === 0 ? new BigInt64Array(config.irqStamps) : undefined;
     if (vcpu === 0) {
       // The PIC, PIT and RTC are per domain; they live with vCPU 0, which receives the PIC's output.
       this.platform = createPlatformDevices({
@@ -86,6 +121,12 @@ export class Vcpu implements ExitHandlers {
     this.cpu = new Cpu(mem, exitDispatcher(this, this.counters));
     this.cpu.kick = this.domain.irqLines.kickView(vcpu);
     if (vcpu === 0) this.cpu.resetMultiboot(config.entry, config.multibootInfo);
+    else if (env.start) {
+      // VCPUOP_up (hypercalls.ts): -kernel's state at the given entry and stack, EAX = vCPU id.
+      this.cpu.resetMultiboot(env.start.eip, 0);
+      this.cpu.regs[Reg.EAX] = vcpu;
+      this.cpu.regs[Reg.ESP] = env.start.esp;
+    }
   }
 
   // ---------------------------------------------------------------- the loop
@@ -112,7 +153,10 @@ export class Vcpu implements ExitHandlers {
         if (this.halted) {
           if (!this.haltWait()) continue;
         }
-        if (this.platform && intrAssist(cpu, this.platform.pic)) this.counters[C.interrupts_injected]!++;
+        if (this.platform && intrAssist(cpu, this.platform.pic)) {
+          this.counters[C.interrupts_injected]!++;
+          this.takeInputStamp(this.platform);
+        }
         const armed = this.platform !== undefined && nextTimerDeadline(this.platform.timers) !== Infinity;
         const result = cpu.run(armed ? TIMER_SLICE : IDLE_SLICE);
         this.syncCounters();
@@ -133,6 +177,22 @@ export class Vcpu implements ExitHandlers {
       cpu.crashWith(reason);
       return this.crashed();
     }
+  }
+
+  /**
+   * The vector just injected was an input event's IRQ whose first byte the device model
+   * stamped: the event has reached its handler's entry. Count the latency.
+   */
+  private takeInputStamp(p: PlatformDevices): void {
+    const ack = p.pic.lastAcknowledge;
+    if (this.irqStamps === undefined || ack === undefined || ack.spurious) return;
+    const stamp = Atomics.exchange(this.irqStamps, ack.irq, 0n);
+    if (stamp === 0n) return;
+    const ns = Math.max(0, hostNowNs() - Number(stamp));
+    const k = this.counters;
+    k[C.input_irqs]!++;
+    k[C.input_latency_ns]! += ns;
+    if (ns > k[C.input_latency_max_ns]!) k[C.input_latency_max_ns] = ns;
   }
 
   /** Timers due, and the device model's wires, into the PIC. */
@@ -260,7 +320,20 @@ export class Vcpu implements ExitHandlers {
   }
 
   vmcall(cpu: Cpu): void {
-    handleHypercall({ cpu, shutdown: (reason) => this.requestShutdown(reason) });
+    handleHypercall({
+      cpu,
+      shutdown: (reason) => this.requestShutdown(reason),
+      vcpuUp: (vcpu, eip, esp) => this.startVcpu(vcpu, eip, esp),
+    });
+  }
+
+  /** VCPUOP_up: claim the vCPU (once) and ask the toolstack to start its worker. */
+  private startVcpu(vcpu: number, eip: number, esp: number): number {
+    const flags = this.upFlags;
+    if (flags === undefined || vcpu >= this.env.config.vcpus) return -EINVAL;
+    if (Atomics.compareExchange(flags, vcpu, 0, 1) !== 0) return -EINVAL; // already up (vCPU 0 always is)
+    this.env.post({ kind: 'vcpu-up', domid: this.env.config.domid, vcpu, eip, esp });
+    return 0;
   }
 
   cpuid(cpu: Cpu): void {

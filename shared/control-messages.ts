@@ -81,6 +81,18 @@ export interface VcpuDownMessage {
   vcpu: number;
 }
 
+/**
+ * A vCPU asked for another to be started (hvmsim's VCPUOP_up, hypervisor/hypercalls.ts): the
+ * toolstack starts that vCPU's worker at `eip` with `esp`.
+ */
+export interface VcpuUpMessage {
+  kind: 'vcpu-up';
+  domid: number;
+  vcpu: number;
+  eip: number;
+  esp: number;
+}
+
 export interface CrashMessage {
   kind: 'crash';
   domid: number;
@@ -135,6 +147,7 @@ export type ControlMessage =
   | StatsResponseMessage
   | ConsoleOutputMessage
   | VcpuDownMessage
+  | VcpuUpMessage
   | ScreenshotMessage;
 
 export type ControlMessageKind = ControlMessage['kind'];
@@ -224,6 +237,13 @@ export function validateControlMessage(value: unknown): ControlMessage {
       fields(m, kind, ['kind', 'domid', 'vcpu']);
       domid(m, kind);
       integer(m, kind, 'vcpu', 0, MAX_VCPUS - 1);
+      break;
+    case 'vcpu-up':
+      fields(m, kind, ['kind', 'domid', 'vcpu', 'eip', 'esp']);
+      domid(m, kind);
+      integer(m, kind, 'vcpu', 1, MAX_VCPUS - 1);
+      integer(m, kind, 'eip', 0, 0xffffffff);
+      integer(m, kind, 'esp', 0, 0xffffffff);
       break;
     case 'stats-request':
       fields(m, kind, ['kind', 'domid', 'requestId']);

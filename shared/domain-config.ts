@@ -3,6 +3,7 @@
  * and the platform the toolstack built. Plain numbers, strings and SharedArrayBuffers only, so it
  * crosses to a worker by structured clone with the buffers still shared.
  */
+import type { InputEvent } from '../device-model/input-script.js';
 import type { DomainSharedMemory } from './domain-layout.js';
 import type { VgaConfig } from './vga-config.js';
 
@@ -45,4 +46,19 @@ export interface DomainConfig {
   adaptiveSpin: boolean;
   /** The standard VGA and how its frame buffer is exposed (DESIGN §6). */
   vga: VgaConfig;
+  /** `--input`: the script's events, replayed by the device model (device-model/input-script.ts). */
+  input?: InputEvent[];
+  /**
+   * One BigInt64 per ISA IRQ: the host time (shared/host-clock.ts) an input event was injected,
+   * published while its first byte sits in the i8042's output buffer (0: none); the vCPU that
+   * injects that IRQ's vector takes it and counts the latency.
+   */
+  irqStamps?: SharedArrayBuffer;
+  /** One Float64 per vCPU: host time its current ioreq was published (several vCPUs only). */
+  ioreqStamps?: SharedArrayBuffer;
+  /** One Int32 per vCPU: 1 once started (vCPU 0 at boot, the others by VCPUOP_up). */
+  vcpuUp?: SharedArrayBuffer;
 }
+
+/** ISA IRQs with an input-latency stamp slot in DomainConfig.irqStamps. */
+export const IRQ_STAMP_SLOTS = 16;

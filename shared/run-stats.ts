@@ -25,6 +25,12 @@ export const VCPU_COUNTERS = [
   'null_writes',
   'hv_device_accesses',
   'halt_ns',
+  // Input latency (device-model/input-script.ts): IRQ 1/12 vectors injected for an event's first
+  // byte, and the host time from the device model's injection of that event to the vector's
+  // injection (handler entry): sum and largest.
+  'input_irqs',
+  'input_latency_ns',
+  'input_latency_max_ns',
 ] as const;
 export type VcpuCounter = (typeof VCPU_COUNTERS)[number];
 
@@ -48,6 +54,14 @@ export const DM_COUNTERS = [
   'bytes_compared',
   'dirty_pages',
   'display_ms',
+  // Input script replay: events injected, and how long they waited past their time for the
+  // device to have room (backpressure), summed.
+  'input_events',
+  'input_delay_ns',
+  // Requests that arrived while the device model was busy with another (it serves one at a
+  // time, as qemu-dm's single thread), and their wait from publication to being taken up.
+  'queued_requests',
+  'queue_wait_ns',
 ] as const;
 export type DmCounter = (typeof DM_COUNTERS)[number];
 

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SCAN_STRATEGIES, VGA_MODES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
-import { DEFAULT_REFRESH_HZ, DEFAULT_VGA_MODE } from './domain-builder.js';
+import { DEFAULT_REFRESH_HZ, DEFAULT_VGA_MODE, MAX_VCPUS } from './domain-builder.js';
 import { EXIT_USAGE } from './exit-status.js';
 import { benchCommand } from './bench-command.js';
 import { runCommand } from './run-command.js';
@@ -26,6 +26,8 @@ interface RunCliOptions {
   scan: ScanStrategy;
   refresh: number;
   screenshot?: string;
+  vcpus: number;
+  input?: string;
 }
 
 export function buildCli(): Command {
@@ -46,6 +48,8 @@ export function buildCli(): Command {
     .addOption(new Option('--scan <strategy>', "how shared mode finds changed pages").choices([...SCAN_STRATEGIES]).default('memcmp'))
     .option('--refresh <hz>', 'display refreshes per second', integerOption('--refresh', 1, 1000), DEFAULT_REFRESH_HZ)
     .option('--screenshot <file.png>', 'write the final frame as PNG')
+    .option('--vcpus <n>', 'virtual CPUs (vCPU 0 boots; the guest starts the others with VCPUOP_up)', integerOption('--vcpus', 1, MAX_VCPUS), 1)
+    .option('--input <script>', 'replay timed mouse and keyboard events (device-model/input-script.ts)')
     .action(async (guest: string, o: RunCliOptions) => {
       process.exitCode = await runCommand(
         guest,
@@ -58,6 +62,8 @@ export function buildCli(): Command {
           scan: o.scan,
           refreshHz: o.refresh,
           screenshot: o.screenshot,
+          vcpus: o.vcpus,
+          inputScript: o.input,
         },
         { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin.isTTY ? undefined : process.stdin },
       );

@@ -1,6 +1,7 @@
 /**
  * A running domain as the toolstack sees it (xl/libxl's role): it starts the device-model worker
- * and, once that is ready, one hypervisor worker per vCPU; streams console output; turns the
+ * and, once that is ready, vCPU 0's hypervisor worker, then one for each further vCPU the guest
+ * starts with VCPUOP_up (a 'vcpu-up' message); streams console output; turns the
  * workers' messages into one outcome (debug exit, shutdown, crash); and pauses, unpauses and
  * destroys the domain through shared control words, so a request reaches a thread that is
  * computing, blocked in an ioreq or sleeping in HLT.
@@ -37,7 +38,8 @@ export class Domain extends EventEmitter<DomainEvents> {
   private readonly attached: AttachedDomain;
   private readonly consoleIn: ByteRing;
   private dm: Worker | undefined;
-  private readonly vcpuWorkers: Worker[] = [];
+  /** Started vCPUs' workers, by vCPU id. */
+  private readonly vcpuWorkers = new Map<number, Worker>();
   private vcpusDown = new Set<number>();
   private outcomeValue: DomainOutcome | undefined;
   private readonly outcomePromise: Promise<DomainOutcome>;
@@ -77,8 +79,8 @@ export class Domain extends EventEmitter<DomainEvents> {
       this.dm!.once('exit', (code) => reject(new Error(`device model exited during start-up (status ${code})`)));
     });
     this.startedAt = performance.now();
-    // vCPU 0 starts at the kernel entry; secondary vCPUs are started by the guest (a later issue).
-    this.vcpuWorkers.push(this.spawn(VCPU_WORKER, { config: this.config, vcpu: 0 }));
+    // vCPU 0 starts at the kernel entry; the guest starts the others (VCPUOP_up → 'vcpu-up').
+    this.vcpuWorkers.set(0, this.spawn(VCPU_WORKER, { config: this.config, vcpu: 0 }));
   }
 
   /** Resolves once the domain has shut down, crashed, or been destroyed. */
@@ -152,7 +154,7 @@ export class Domain extends EventEmitter<DomainEvents> {
     const deadline = performance.now() + SHUTDOWN_SETTLE_MS;
     for (;;) {
       let settled = true;
-      for (let v = 0; v < this.vcpuWorkers.length; v++) if (!quiet.includes(this.control.state(v))) settled = false;
+      for (const v of this.vcpuWorkers.keys()) if (!quiet.includes(this.control.state(v))) settled = false;
       if (settled || performance.now() > deadline) return;
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -198,10 +200,15 @@ export class Domain extends EventEmitter<DomainEvents> {
         this.settle({ kind: 'crash', report: m.report });
         void this.destroy();
         return;
+      case 'vcpu-up':
+        // The hypervisor let this vCPU be claimed once (hypercalls.ts); a domain on its way out starts nothing.
+        if (this.destroying || this.outcomeValue || this.vcpuWorkers.has(m.vcpu) || m.vcpu >= this.config.vcpus) return;
+        this.vcpuWorkers.set(m.vcpu, this.spawn(VCPU_WORKER, { config: this.config, vcpu: m.vcpu, start: { eip: m.eip, esp: m.esp } }));
+        return;
       case 'vcpu-down':
         this.vcpusDown.add(m.vcpu);
-        // Xen powers the domain off once every vCPU is down.
-        if (this.vcpusDown.size === this.vcpuWorkers.length) {
+        // Xen powers the domain off once every vCPU is down (a vCPU never started counts as down).
+        if (this.vcpusDown.size === this.vcpuWorkers.size) {
           this.settle({ kind: 'shutdown', reason: 'poweroff' });
           void this.destroy();
         }

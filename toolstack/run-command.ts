@@ -3,7 +3,7 @@
  * its outcome and exit as QEMU would — the isa-debug-exit status, 0 on power-off — or with
  * EXIT_CRASH and a one-paragraph report on stderr when the domain crashes.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CrashReport } from '../shared/control-messages.js';
 import type { ScanStrategy, VgaMode } from '../shared/vga-config.js';
@@ -12,6 +12,18 @@ import { Domain } from './domain.js';
 import { GuestImageError, readGuestImage } from './elf-loader.js';
 import { EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-status.js';
 import { collectRunStats } from './run-stats.js';
+import { InputScriptError, parseInputScript, type InputEvent } from '../device-model/input-script.js';
+
+/** Read and parse `--input FILE`; any problem is an InputScriptError naming the file (and line). */
+function readInputScript(path: string): InputEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputScriptError(`${path}: cannot read the input script (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseInputScript(text, path);
+}
 
 export interface RunOptions {
   memoryMiB: number;
@@ -22,6 +34,9 @@ export interface RunOptions {
   scan?: ScanStrategy;
   refreshHz?: number;
   screenshot?: string;
+  vcpus?: number;
+  /** Path of an input script (device-model/input-script.ts). */
+  inputScript?: string;
 }
 
 export interface RunIo {
@@ -34,6 +49,7 @@ export async function runCommand(guestPath: string, opts: RunOptions, io: RunIo)
   let domain: Domain;
   try {
     const image = readGuestImage(guestPath, { ramBytes: opts.memoryMiB * 2 ** 20 });
+    const input = opts.inputScript === undefined ? undefined : readInputScript(opts.inputScript);
     const config = buildDomain(image, {
       domid: 1,
       name: basename(guestPath).replace(/\.elf$/, '').slice(0, 64) || 'guest',
@@ -44,9 +60,15 @@ export async function runCommand(guestPath: string, opts: RunOptions, io: RunIo)
       scan: opts.scan,
       refreshHz: opts.refreshHz,
       screenshot: opts.screenshot,
+      vcpus: opts.vcpus,
+      input,
     });
     domain = new Domain(config);
   } catch (e) {
+    if (e instanceof InputScriptError) {
+      io.stderr.write(`hvmsim: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
     if (e instanceof GuestImageError || e instanceof DomainBuildError || e instanceof RangeError) {
       io.stderr.write(`hvmsim: ${guestPath}: ${e.message}\n`);
       return EXIT_USAGE;
