@@ -15,11 +15,14 @@
  *
  * Replay (InputInjector): the device model's loop asks when the next event is due (its wait's
  * timeout is bounded by it) and injects every due event, raising IRQ 12 or IRQ 1 without waiting
- * for the guest. Nothing is dropped: an event is injected only when its device takes it whole —
- * mouse reporting on and room for a packet, keyboard scanning on and room for its codes — and
- * otherwise waits, with everything after it, until a guest access makes room (the loop polls
- * after every wake-up). QEMU instead drops pointer events while reporting is off or the queue is
- * full; a benchmark that counts events cannot lose any.
+ * for the guest. Nothing is dropped: an event is injected only when its device is ready for it —
+ * mouse reporting on, keyboard scanning on, and the guest has taken every byte of the device's
+ * previous event — and otherwise waits, with everything after it, until a guest access changes
+ * that (the loop polls after every wake-up). One event in flight per device keeps the measured
+ * latency (injection to handler entry) free of time spent queued behind earlier events; how far
+ * the replay falls behind the script is counted separately (input_delay_ns). QEMU instead drops
+ * pointer events while reporting is off or its queue is full; a benchmark that counts events
+ * cannot lose any.
  */
 import { hostNowNs } from '../shared/host-clock.js';
 import type { I8042, InputLatencyProbe } from './devices/i8042.js';
@@ -172,11 +175,13 @@ export class InputInjector {
 
   private accepts(e: InputEvent): boolean {
     if (e.kind === 'key') {
+      const kbd = this.i8042.keyboard;
       const k = KEYS.get(e.key)!;
       const bytes = (e.press ? Ps2Keyboard.bytesFor(k, true) : 0) + (e.release ? Ps2Keyboard.bytesFor(k, false) : 0);
-      return this.i8042.keyboard.canAcceptKey(bytes);
+      return kbd.queue.count === 0 && kbd.canAcceptKey(bytes);
     }
-    return this.i8042.mouse.canAcceptEvent();
+    const mouse = this.i8042.mouse;
+    return mouse.queue.count === 0 && mouse.canAcceptEvent();
   }
 
   private inject(e: InputEvent): void {

@@ -302,6 +302,10 @@ export class Vcpu implements ExitHandlers {
   io(cpu: Cpu): void {
     this.portIo.handle(cpu);
     this.stopIfShutDown(cpu);
+    // Xen runs intr_assist at every VM entry: an access that left the PIC with a request for
+    // the CPU (an EOI uncovering a waiting IRQ, an unmask) is acted on before the guest goes on.
+    const p = this.platform;
+    if (p !== undefined && !cpu.intWindowArmed && p.pic.hasPendingInterrupt()) cpu.requestStop();
   }
 
   mmio(cpu: Cpu): void {

@@ -7,6 +7,12 @@ import path from 'node:path';
 import { EXIT_CRASH, EXIT_OK } from '../../toolstack/exit-status.js';
 import { VGA_BENCH_GUEST_MODELS, VGA_BENCH_GUEST_NAMES } from '../../guests/vga-models/bench-guest-models.js';
 import { VGA_GUEST_MODELS, VGA_GUEST_NAMES } from '../../guests/vga-models/vga-guest-models.js';
+import {
+  IRQ_WINDOW_DEFAULT_INPUT,
+  irqWindowDefaultSerial,
+  MOUSE_DRAW_DEFAULT_INPUT,
+  mouseDrawDefaultSerial,
+} from '../../guests/mouse-draw/input-guest-models.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GUESTS_DIR = path.join(REPO_ROOT, 'guests');
@@ -18,6 +24,7 @@ export const GUEST_NAMES = [
   'hello', 'compute', 'exceptions', 'timer', 'uart-irq', 'triple-fault', 'poweroff', 'ioreq-loop', 'idle',
   ...VGA_GUEST_NAMES,
   ...VGA_BENCH_GUEST_NAMES,
+  'mouse-draw', 'smp-block', 'irq-window',
 ] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
 
@@ -52,7 +59,32 @@ export const GUEST_END: Readonly<Record<GuestName, GuestEnd>> = {
   'vga-text': { kind: 'debug-exit', code: 0 },
   'vga-idle': { kind: 'debug-exit', code: 0 },
   'vga-busy': { kind: 'debug-exit', code: 0 },
+  'mouse-draw': { kind: 'debug-exit', code: 0 },
+  'smp-block': { kind: 'debug-exit', code: 0 },
+  'irq-window': { kind: 'debug-exit', code: 0 },
 };
+
+/**
+ * Guests that need what only hvmsim has, so the QEMU comparisons leave them out: why, and the
+ * `hvmsim run` options their expected output assumes.
+ */
+export const HVMSIM_ONLY: Readonly<Partial<Record<GuestName, { readonly reason: string; readonly args: readonly string[] }>>> = {
+  'mouse-draw': {
+    reason: 'its mouse and keyboard events come from hvmsim run --input (QEMU has no input script)',
+    args: ['--input', MOUSE_DRAW_DEFAULT_INPUT],
+  },
+  'smp-block': {
+    reason: "it starts vCPU 1 with hvmsim's VCPUOP_up hypercall and reads hvmsim's slow port 0x700",
+    args: ['--vcpus', '2'],
+  },
+  'irq-window': {
+    reason: 'its mouse events come from hvmsim run --input (QEMU has no input script)',
+    args: ['--input', IRQ_WINDOW_DEFAULT_INPUT],
+  },
+};
+
+/** The guests QEMU can run (GUEST_NAMES without HVMSIM_ONLY). */
+export const QEMU_GUEST_NAMES = GUEST_NAMES.filter((n) => HVMSIM_ONLY[n] === undefined);
 
 /** Codes every guest may use (guests/runtime/debug-exit.h). */
 export const GuestExitCode = { OK: 0, CHECK_FAILED: 1, UNHANDLED_TRAP: 0x7f } as const;
@@ -151,6 +183,15 @@ const POWEROFF_SERIAL = 'poweroff: writing SLP_EN | SLP_TYP=S5 (0x2000) to PM1a_
 const IOREQ_LOOP_SERIAL = 'ioreq-loop: 20000 round trips of out+in on port 0x3ff, 0 mismatches\n';
 const IDLE_SERIAL = 'idle: 100 ticks at 100 Hz\n';
 
+/* smp-block at its defaults under --vcpus 2: what vCPU 1 drew is printed only with report=1. */
+const SMP_BLOCK_SERIAL =
+  'smp-block: std VGA 1234:1111 at 00:02.0, LFB from BAR0, DISPI id 0xb0c5\n' +
+  'smp-block: mode 640x480x32, linear frame buffer: registers read back as set\n' +
+  'smp-block: VCPUOP_up vCPU 1: 0, vCPU 1 again: -22, vCPU 0: -22, vCPU 32: -22\n' +
+  'smp-block: vCPU 1 running (EAX at entry), GDT and IDT loaded\n' +
+  'smp-block: 5 reads of the slow port (20 ms each) answered in order: yes\n' +
+  'smp-block: vCPU 1 stopped\n';
+
 let computeSerial: string | undefined;
 
 /** The exact COM1 output of a guest that ran correctly (compute's takes ~1 s to work out, then is cached). */
@@ -185,6 +226,13 @@ export async function expectedSerial(name: GuestName): Promise<string> {
       // The benchmark VGA guests: a frame CRC-32 too, and vga-busy's work checksum, from their
       // host models (guests/vga-models/idle-model.ts, busy-model.ts) at the default command line.
       return VGA_BENCH_GUEST_MODELS[name].serial();
+    case 'mouse-draw':
+      // From its default input script, by guests/mouse-draw/input-guest-models.ts.
+      return mouseDrawDefaultSerial();
+    case 'irq-window':
+      return irqWindowDefaultSerial();
+    case 'smp-block':
+      return SMP_BLOCK_SERIAL;
     case 'compute': {
       if (computeSerial === undefined) {
         const { computeExpectedSerial } = await import('../../guests/compute/compute-model.js');
