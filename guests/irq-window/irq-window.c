@@ -19,7 +19,7 @@
 #include "../runtime/cmdline.h"
 #include "../mouse-draw/ps2-controller.h"
 
-#define IRR_POLL_PAUSES 256u
+#define IRR_POLL_PAUSES 4096u
 
 static volatile uint32_t bytes, at_window, elsewhere, spurious;
 static volatile uint32_t byte_sum = 0x2468ACEu;
