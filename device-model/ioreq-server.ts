@@ -36,10 +36,10 @@ import { REQ_DESTROY, RunState, type DomainControl } from '../shared/domain-cont
 import type { AttachedDomain, IoreqServerBinding } from '../shared/domain-layout.js';
 import { IoreqProtocolError, IoreqRecord, STATE_IOREQ_INPROCESS, STATE_IOREQ_NONE, STATE_IOREQ_READY } from '../shared/ioreq.js';
 import { EVTCHN_NR_PORTS } from '../shared/event-channel.js';
+import { hostNowNs } from '../shared/host-clock.js';
 import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
 import { MAX_SPINS } from '../shared/wait.js';
 import type { Uart16550 } from './devices/uart16550.js';
-import { hostNowNs } from '../shared/host-clock.js';
 import { BadIoreqError, describeIoreq, type IoreqDispatcher } from './ioreq-dispatch.js';
 import type { ToolstackOutbox } from './toolstack-outbox.js';
 

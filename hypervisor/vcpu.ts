@@ -3,6 +3,12 @@
  * wires, intr_assist, run the guest until an exit, handle the exit through the exit table,
  * block in HLT or on the device model, obey pause and destroy. The same class runs inside a
  * hypervisor worker (vcpu-worker.ts) or in-process for tests.
+ *
+ * Several vCPUs: vCPU 0 boots at the kernel entry and owns the PIC, PIT and RTC, so PIC
+ * interrupts reach it alone; the others start where VCPUOP_up said (hypercalls.ts) and take no
+ * PIC interrupts (their HLT with IF=1 waits for a kick that only pause or destroy sends). They
+ * share RAM and VRAM as plain memory: LOCK-prefixed instructions are not atomic across vCPU
+ * threads, and a vCPU's block cache sees only its own writes to code.
  */
 import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-layout.js';
 import type { DomainConfig } from '../shared/domain-config.js';
@@ -27,6 +33,13 @@ import { PortIo } from './port-io.js';
 import { Reg } from './cpu/registers.js';
 import { hostNowNs } from '../shared/host-clock.js';
 
+/** Instructions per slice while a timer is armed: bounds how late a tick is noticed (~1 ms). */
+const TIMER_SLICE = 100_000;
+/** Slice with no timer armed: kicks and exits interrupt it anyway. */
+const IDLE_SLICE = 20_000_000;
+/** Longest single sleep in HLT before re-checking control words (ms). */
+const MAX_HALT_SLEEP_MS = 1000;
+
 /**
  * The ioreq client of a domain with several vCPUs: it stamps each request's publication time,
  * so the device model can tell which requests queued behind another vCPU's (DM counters
@@ -49,13 +62,6 @@ class StampedIoreqClient extends IoreqClient {
     return super.send();
   }
 }
-
-/** Instructions per slice while a timer is armed: bounds how late a tick is noticed (~1 ms). */
-const TIMER_SLICE = 100_000;
-/** Slice with no timer armed: kicks and exits interrupt it anyway. */
-const IDLE_SLICE = 20_000_000;
-/** Longest single sleep in HLT before re-checking control words (ms). */
-const MAX_HALT_SLEEP_MS = 1000;
 
 export interface VcpuEnv {
   config: DomainConfig;
