@@ -24,6 +24,7 @@
  * pointer events while reporting is off or its queue is full; a benchmark that counts events
  * cannot lose any.
  */
+import { readFileSync } from 'node:fs';
 import { hostNowNs } from '../shared/host-clock.js';
 import type { I8042, InputLatencyProbe } from './devices/i8042.js';
 import { KEYS, Ps2Keyboard } from './devices/ps2-keyboard.js';
@@ -80,6 +81,17 @@ export function parseInputScript(text: string, label = 'input'): InputEvent[] {
     }
   }
   return events;
+}
+
+/** Read and parse a script file; any problem is an InputScriptError naming the file (and line). */
+export function readInputScript(path: string): InputEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputScriptError(`${path}: cannot read the input script (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseInputScript(text, path);
 }
 
 type EventBody = { kind: 'move'; dx: number; dy: number } | { kind: 'button'; button: number; down: boolean } | { kind: 'key'; key: string; press: boolean; release: boolean };

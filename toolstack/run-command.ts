@@ -3,7 +3,7 @@
  * its outcome and exit as QEMU would — the isa-debug-exit status, 0 on power-off — or with
  * EXIT_CRASH and a one-paragraph report on stderr when the domain crashes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CrashReport } from '../shared/control-messages.js';
 import type { ScanStrategy, VgaMode } from '../shared/vga-config.js';
@@ -12,18 +12,7 @@ import { Domain } from './domain.js';
 import { GuestImageError, readGuestImage } from './elf-loader.js';
 import { EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-status.js';
 import { collectRunStats } from './run-stats.js';
-import { InputScriptError, parseInputScript, type InputEvent } from '../device-model/input-script.js';
-
-/** Read and parse `--input FILE`; any problem is an InputScriptError naming the file (and line). */
-function readInputScript(path: string): InputEvent[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputScriptError(`${path}: cannot read the input script (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseInputScript(text, path);
-}
+import { InputScriptError, readInputScript } from '../device-model/input-script.js';
 
 export interface RunOptions {
   memoryMiB: number;
