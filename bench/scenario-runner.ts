@@ -17,7 +17,8 @@ import { readGuestImage } from '../toolstack/elf-loader.js';
 import { describeOutcome } from '../toolstack/run-stats.js';
 import { modelTime, totalExits, type CostProfile, type Counters } from './cost-model.js';
 import { measureReference } from './host-reference.js';
-import { guestImagePath } from './repo-paths.js';
+import { guestImagePath, REPO_ROOT } from './repo-paths.js';
+import { readInputScript } from '../device-model/input-script.js';
 import type { ScenarioResult } from './results-schema.js';
 import type { Scenario } from './scenario-schema.js';
 import { summarize } from './statistics.js';
@@ -116,6 +117,8 @@ export async function runTrial(scenario: Scenario, screenshot?: string): Promise
         scan: spec.scan,
         refreshHz: spec.refreshHz,
         screenshot: i === 0 ? screenshot : undefined,
+        // The scenario's input script drives the measured domain.
+        input: i === 0 && scenario.inputs ? readInputScript(path.resolve(REPO_ROOT, scenario.inputs)) : undefined,
       }),
     );
   });

@@ -12,7 +12,7 @@ import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../toolstack/domain-builder.js';
 import { REPO_ROOT } from './repo-paths.js';
 
 /** Named sets a scenario can belong to; a typo in `sets` is an error, not a new set. */
-export const SET_NAMES = ['default', 'ci', 'history', 'cpu', 'ioreq', 'idle', 'vga', 'idle-neighbours'] as const;
+export const SET_NAMES = ['default', 'ci', 'history', 'cpu', 'ioreq', 'idle', 'vga', 'idle-neighbours', 'input', 'smp'] as const;
 export type SetName = (typeof SET_NAMES)[number];
 
 /** What a `reproduces` entry compares with a published figure (report-markdown.ts computes them). */
