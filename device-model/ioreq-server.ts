@@ -34,7 +34,7 @@ import { BufferedIoreqConsumer, BufferedIoreqError, type BufferedIoreqHandler } 
 import type { ByteRing } from '../shared/byte-ring.js';
 import { REQ_DESTROY, RunState, type DomainControl } from '../shared/domain-control.js';
 import type { AttachedDomain, IoreqServerBinding } from '../shared/domain-layout.js';
-import { IoreqProtocolError, IoreqRecord, STATE_IOREQ_INPROCESS, STATE_IOREQ_NONE, STATE_IOREQ_READY } from '../shared/ioreq.js';
+import { IoreqProtocolError, IoreqRecord, STATE_IOREQ_INPROCESS, STATE_IOREQ_NONE, STATE_IOREQ_READY, STATE_IORESP_READY } from '../shared/ioreq.js';
 import { EVTCHN_NR_PORTS } from '../shared/event-channel.js';
 import { hostNowNs } from '../shared/host-clock.js';
 import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
@@ -279,7 +279,10 @@ export class IoreqServer {
     const ioreq = domain.ioreq;
     const req = this.req;
     const state = ioreq.state(vcpu);
-    if (state === STATE_IOREQ_NONE) {
+    // A notification can outlive its request: the vCPU's send may land after this thread has
+    // already seen READY through an earlier (stale or re-delivered) event and answered, so the
+    // slot is free again or still holds the answer. QEMU drops those ("I/O request not ready").
+    if (state === STATE_IOREQ_NONE || state === STATE_IORESP_READY) {
       this.notReady++;
       return;
     }

@@ -110,7 +110,6 @@ describe('device model vs a slot or ring the guest scribbled on', () => {
 
   it.each([
     ['INPROCESS', STATE_IOREQ_INPROCESS],
-    ['IORESP_READY', STATE_IORESP_READY],
     ['in unknown state 9', 9],
   ] as const)('a notification for a slot the guest set to %s is a protocol violation', async (name, state) => {
     const d = await patterned();
@@ -121,6 +120,20 @@ describe('device model vs a slot or ring the guest scribbled on', () => {
     expect(d.domain.ioreq.state(0)).toBe(state); // left as found
     expectUntouched(d, p2mBefore);
     await expectStoppedThenDestroyed(d);
+  });
+
+  it("a notification for a slot holding an answer (IORESP_READY) is dropped as stale: the vCPU's send can arrive after the answer", async () => {
+    const d = await patterned();
+    scribbleState(d, STATE_IORESP_READY);
+    d.notify(0);
+    d.wake();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(d.messages.some((m) => m.kind === 'crash')).toBe(false);
+    expect(d.domain.ioreq.state(0)).toBe(STATE_IORESP_READY); // left as found
+    scribbleState(d, 0);
+    d.request(0, { addr: 0x3ff, data: 0x42 });
+    expect(d.request(0, { addr: 0x3ff, dir: IOREQ_READ }).low).toBe(0x42);
+    expect(await d.destroy()).toBe(0);
   });
 
   it('a notification for a free slot is dropped as stale, and serving goes on', async () => {
