@@ -3,7 +3,8 @@
  * `node --cpu-prof` writes), saved as a .cpuprofile file (Chrome DevTools opens it) and
  * summarised as the functions with the most self time.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 
 interface ProfileNode {
@@ -39,6 +40,7 @@ export async function profile<T>(
     await session.post('Profiler.start');
     const result = work();
     const { profile: p } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(p));
     return { result, top: selfTimes(p, groups).slice(0, top) };
   } finally {
