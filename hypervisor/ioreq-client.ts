@@ -5,11 +5,12 @@
  * may go through the buffered ring instead (ioreq_send_buffered), falling back to a synchronous
  * request when the ring refuses them.
  */
-import type { AttachedDomain } from '../shared/domain-layout.js';
+import { DM_POLLING_INDEX, vcpuPollingIndex, type AttachedDomain } from '../shared/domain-layout.js';
 import { BUFFERED_MAX_ADDR, BufferedIoreqProducer } from '../shared/buffered-ioreq.js';
 import type { DomainControl } from '../shared/domain-control.js';
 import { REQ_DESTROY, RunState } from '../shared/domain-control.js';
-import { IoreqRecord, IOREQ_WRITE } from '../shared/ioreq.js';
+import { IoreqRecord, IOREQ_WRITE, STATE_IORESP_READY } from '../shared/ioreq.js';
+import { waitStats } from '../shared/wait.js';
 import { RunAbort } from './cpu/fault.js';
 import { AdaptiveSpin } from '../shared/adaptive-spin.js';
 
@@ -26,6 +27,8 @@ export class IoreqClient {
   waitNs = 0;
   sync = 0;
   bufferedPosts = 0;
+  /** Event-channel sends skipped because the device model was spinning on the slots. */
+  notifiesAvoided = 0;
 
   constructor(
     private readonly domain: AttachedDomain,
@@ -45,24 +48,41 @@ export class IoreqClient {
    * waiting: the instruction is abandoned, not completed.
    */
   send(): number {
-    const { ioreq, guestEventChannels: evtchn } = this.domain;
+    const { ioreq, guestEventChannels: evtchn, serverInfo } = this.domain;
     const v = this.vcpu;
     const t0 = performance.now();
-    let seen = evtchn.xenWakeSequence(v);
     ioreq.publish(v, this.req);
-    evtchn.send(this.port);
+    // The device model is spinning on the slots: it will see READY without a notification.
+    if (Atomics.load(serverInfo, DM_POLLING_INDEX) === 0) evtchn.send(this.port);
+    else this.notifiesAvoided++;
     this.sync++;
     if (!ioreq.pollResponse(v)) {
       this.control.setState(v, RunState.BLOCKED_IO);
-      let spins = this.spinner.spins;
+      const spins = this.spinner.spins;
+      let slept = false;
+      if (spins > 0) {
+        // Spin on the slot itself and tell the device model it need not notify meanwhile.
+        const flag = vcpuPollingIndex(v);
+        Atomics.store(serverInfo, flag, 1);
+        let answered = false;
+        for (let i = 0; i < spins; i++) {
+          if (ioreq.state(v) === STATE_IORESP_READY) {
+            answered = true;
+            break;
+          }
+        }
+        Atomics.store(serverInfo, flag, 0);
+        slept = !answered;
+      } else slept = true;
+      // Read the wake sequence, then look at the slot, then sleep only if nothing changed.
       for (;;) {
-        evtchn.waitXenWake(v, seen, spins, WAIT_SLICE_MS);
-        if (spins > 0) this.spinner.update();
-        spins = 0;
-        seen = evtchn.xenWakeSequence(v);
+        const seen = evtchn.xenWakeSequence(v);
         if (ioreq.pollResponse(v)) break;
         if (this.control.requests() & REQ_DESTROY) throw new RunAbort('domain destroyed while waiting for the device model');
+        evtchn.waitXenWake(v, seen, 0, WAIT_SLICE_MS);
       }
+      waitStats.lastSlept = slept;
+      this.spinner.update(slept ? performance.now() - t0 : 0);
       this.control.setState(v, RunState.RUNNING);
     }
     ioreq.takeResponse(v, this.resp);

@@ -44,7 +44,22 @@ export interface DomainSharedMemory {
 const INFO_PRODUCER_LOCK = 0;
 const INFO_BUFIOREQ_PORT = 1;
 const INFO_VCPU_PORTS = 2;
-const INFO_WORDS = INFO_VCPU_PORTS + MAX_VCPUS;
+/**
+ * Notify avoidance (hvmsim's, in the spirit of the PV rings' event indexes): a thread that is
+ * spinning on the ioreq slots says so here, and the peer skips the event-channel send while it
+ * does. The spinner clears its word and looks at the slot once more before it sleeps, so a
+ * request or response is never left unnoticed (both sides use sequentially consistent Atomics).
+ */
+const INFO_DM_POLLING = INFO_VCPU_PORTS + MAX_VCPUS;
+const INFO_VCPU_POLLING = INFO_DM_POLLING + 1;
+const INFO_WORDS = INFO_VCPU_POLLING + MAX_VCPUS;
+
+/** serverInfo word set while the device model spins on the slots. */
+export const DM_POLLING_INDEX = INFO_DM_POLLING;
+/** serverInfo word set while vCPU `v` spins on its slot for the response. */
+export function vcpuPollingIndex(v: number): number {
+  return INFO_VCPU_POLLING + v;
+}
 
 export function createDomainSharedMemory(domid: number, vcpus: number, dmDomid = domid + DEVICE_MODEL_DOMID_OFFSET): DomainSharedMemory {
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > MAX_VCPUS) throw new RangeError(`vcpus must be 1..${MAX_VCPUS}, got ${vcpus}`);
@@ -74,6 +89,8 @@ export interface AttachedDomain {
   readonly irqLines: IrqLines;
   /** The buffered producers' lock (pass to BufferedIoreqProducer with index PRODUCER_LOCK_INDEX). */
   readonly producerLock: Int32Array;
+  /** Xen-private server words: the lock, ports and the notify-avoidance flags (DM_POLLING_INDEX, vcpuPollingIndex). */
+  readonly serverInfo: Int32Array;
   /** Guest-side bufioreq port (Xen sends on it after posting); 0 until the server is created. */
   bufioreqPort(): number;
 }
@@ -90,6 +107,7 @@ export function attachDomainSharedMemory(memory: DomainSharedMemory, directory =
     ioreq: new IoreqPage(memory.ioreqPage, memory.vcpus, info.subarray(INFO_VCPU_PORTS, INFO_VCPU_PORTS + memory.vcpus)),
     irqLines: new IrqLines(memory.irqLines),
     producerLock: info,
+    serverInfo: info,
     bufioreqPort: () => Atomics.load(info, INFO_BUFIOREQ_PORT),
   };
 }

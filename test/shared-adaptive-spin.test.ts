@@ -16,7 +16,7 @@ describe('adaptive spin', () => {
     expect(waitStats.lastSlept).toBe(true);
   });
 
-  test('keeps the full budget while spinning pays, halves it when waits sleep, probes again later', () => {
+  test('keeps the full budget while spinning pays, halves it when waits sleep, probes again later with a long spin', () => {
     const s = new AdaptiveSpin(2000);
     wait(s.spins, true);
     s.update();
@@ -32,8 +32,8 @@ describe('adaptive spin', () => {
     for (let k = 0; k < 300; k++) {
       wait(0, false);
       s.update();
-      if (s.spins === 2000) {
-        probes++;
+      if (s.spins === 2000 * 32) {
+        probes++; // a probe spins long enough to catch a peer waking from sleep
         wait(10, true); // the probe paid off
         s.update();
         expect(s.spins).toBe(2000);
