@@ -15,7 +15,7 @@ import { ExitInfo, ExitReason, IoDir } from './exit.js';
 import { fault, GuestFault, pushesErrorCode, RunAbort } from './fault.js';
 import type { GuestMemory } from './guest-memory.js';
 import type { Insn } from './insn.js';
-import { LazyOp, materialize, settle, type LazyFlagState } from './lazy-flags.js';
+import { LazyOp, materialize, type LazyFlagState } from './lazy-flags.js';
 import { Cr0, Flag, Reg, REG_NAMES, Seg, SEG_NAMES, Vector, WRITABLE_FLAGS } from './registers.js';
 import { loadSegmentForInterrupt } from './segments.js';
 

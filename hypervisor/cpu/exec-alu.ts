@@ -348,6 +348,12 @@ function divFlags(_c: Cpu): void {}
 
 // ---------------------------------------------------------------- shifts and rotates
 
+/** Rotates change only CF and OF: settle the lazy flags, then set those two. */
+function setCarryOverflow(c: Cpu, cf: number, of: number): void {
+  settle(c);
+  c.flags = (c.flags & ~(Flag.CF | Flag.OF)) | cf | (of << 11);
+}
+
 /**
  * Shift/rotate group 2 (C0/C1 imm, D0/D1 by 1, D2/D3 by CL). Arithmetic flags follow the
  * SDM; where it says "undefined", this follows what the native differential test observed.
@@ -364,20 +370,16 @@ function shift(c: Cpu, kind: number, osz: number, a: number, count: number): num
       // ROL
       const n = count % bits;
       const r = n === 0 ? a : ((a << n) | (a >>> (bits - n))) & m;
-      settle(c);
       const cf = r & 1;
-      const of = ((r >>> msb) & 1) ^ cf;
-      c.flags = (c.flags & ~(Flag.CF | Flag.OF)) | cf | (of << 11);
+      setCarryOverflow(c, cf, ((r >>> msb) & 1) ^ cf);
       return r;
     }
     case 1: {
       // ROR
       const n = count % bits;
       const r = n === 0 ? a : ((a >>> n) | (a << (bits - n))) & m;
-      settle(c);
       const cf = (r >>> msb) & 1;
-      const of = cf ^ ((r >>> (msb - 1)) & 1);
-      c.flags = (c.flags & ~(Flag.CF | Flag.OF)) | cf | (of << 11);
+      setCarryOverflow(c, cf, cf ^ ((r >>> (msb - 1)) & 1));
       return r;
     }
     case 2: {
@@ -391,8 +393,7 @@ function shift(c: Cpu, kind: number, osz: number, a: number, count: number): num
         r = ((r << 1) | cf) & m;
         cf = out;
       }
-      const of = ((r >>> msb) & 1) ^ cf;
-      c.flags = (c.flags & ~(Flag.CF | Flag.OF)) | cf | (of << 11);
+      setCarryOverflow(c, cf, ((r >>> msb) & 1) ^ cf);
       return r;
     }
     case 3: {
@@ -406,8 +407,7 @@ function shift(c: Cpu, kind: number, osz: number, a: number, count: number): num
         r = ((r >>> 1) | (cf << msb)) & m;
         cf = out;
       }
-      const of = ((r >>> msb) & 1) ^ ((r >>> (msb - 1)) & 1);
-      c.flags = (c.flags & ~(Flag.CF | Flag.OF)) | cf | (of << 11);
+      setCarryOverflow(c, cf, ((r >>> msb) & 1) ^ ((r >>> (msb - 1)) & 1));
       return r;
     }
     case 4:

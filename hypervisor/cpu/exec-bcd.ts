@@ -56,28 +56,21 @@ export function das(c: Cpu, _i: Insn): void {
   bcdFlags(c, al, cf, af);
 }
 
-export function aaa(c: Cpu, _i: Insn): void {
+/** AAA/AAS: adjust AX after an unpacked-BCD add/subtract; `adjusted(ax)` is the carry case. */
+function asciiAdjust(c: Cpu, adjusted: (ax: number) => number): void {
   const ax = c.regs[Reg.EAX]! & 0xffff;
-  if ((ax & 0xf) > 9 || getAF(c)) {
-    const r = (ax + 0x106) & 0xffff;
-    c.setReg(Reg.EAX, 2, r & 0xff0f);
-    bcdFlags(c, r & 0x0f, 1, 1);
-  } else {
-    c.setReg(Reg.EAX, 2, ax & 0xff0f);
-    bcdFlags(c, ax & 0x0f, 0, 0);
-  }
+  const carry = (ax & 0xf) > 9 || getAF(c) !== 0;
+  const r = carry ? adjusted(ax) & 0xffff : ax;
+  c.setReg(Reg.EAX, 2, r & 0xff0f);
+  bcdFlags(c, r & 0x0f, carry ? 1 : 0, carry ? 1 : 0);
+}
+
+export function aaa(c: Cpu, _i: Insn): void {
+  asciiAdjust(c, (ax) => ax + 0x106);
 }
 
 export function aas(c: Cpu, _i: Insn): void {
-  const ax = c.regs[Reg.EAX]! & 0xffff;
-  if ((ax & 0xf) > 9 || getAF(c)) {
-    const r = (ax - 6 - 0x100) & 0xffff;
-    c.setReg(Reg.EAX, 2, r & 0xff0f);
-    bcdFlags(c, r & 0x0f, 1, 1);
-  } else {
-    c.setReg(Reg.EAX, 2, ax & 0xff0f);
-    bcdFlags(c, ax & 0x0f, 0, 0);
-  }
+  asciiAdjust(c, (ax) => ax - 6 - 0x100);
 }
 
 export function aam(c: Cpu, i: Insn): void {
