@@ -30,6 +30,7 @@
  * make it spin.
  */
 import { AdaptiveSpin } from '../shared/adaptive-spin.js';
+import { TimingSampler } from '../shared/timing-sampler.js';
 import { BufferedIoreqConsumer, BufferedIoreqError, type BufferedIoreqHandler } from '../shared/buffered-ioreq.js';
 import type { ByteRing } from '../shared/byte-ring.js';
 import { REQ_DESTROY, RunState, type DomainControl } from '../shared/domain-control.js';
@@ -45,6 +46,14 @@ const UPCALL = -2;
 import type { Uart16550 } from './devices/uart16550.js';
 import { BadIoreqError, describeIoreq, type IoreqDispatcher } from './ioreq-dispatch.js';
 import type { ToolstackOutbox } from './toolstack-outbox.js';
+
+/**
+ * While requests arrive back to back (found by polling), the loop does its housekeeping — console
+ * input and output, input events, the display's refresh deadline, each needing the clock or
+ * other threads' words — about this often (ms) instead of after each request: it is due when a
+ * timed request (about one in 16, serveDirectly) finishes past this interval.
+ */
+const POLLED_HOUSEKEEPING_MS = 0.5;
 
 /** How long the loop sleeps with nothing to do; a wake-up on the control port cuts it short. */
 export const IDLE_TIMEOUT_MS = 1000;
@@ -129,6 +138,13 @@ export class IoreqServer {
   private draining = false;
   /** Host ns when the server last finished serving (a request or a refresh). */
   private busyEndNs = 0;
+  /** Whether this thread's notify-avoidance flag (DM_POLLING_INDEX) is up. */
+  private pollingFlagUp = false;
+  /** Which polled requests' service is timed. */
+  private readonly timing = new TimingSampler();
+  /** performance.now() when a timed serveDirectly last finished, and when housekeeping is due again. */
+  private lastServedAt = 0;
+  private housekeepingDue = 0;
 
   constructor(private readonly parts: IoreqServerParts) {
     const { domain, dispatcher, spin, controlPort } = parts;
@@ -160,9 +176,15 @@ export class IoreqServer {
     return finishing;
   }
 
-  /** One sleep, the events that end it, and a refresh if one is due. Never throws. */
+  /**
+   * One round of the loop — the events of one wake-up, or one request found by polling — and,
+   * unless it was one of a stream of polled requests, the housekeeping: console, due input, a
+   * refresh if one is due. Never throws.
+   */
   step(): void {
-    this.handleEvents();
+    if (this.handleEvents() && this.lastServedAt < this.housekeepingDue) return;
+    this.housekeepingDue = this.lastServedAt + POLLED_HOUSEKEEPING_MS;
+    this.beforeSleep();
     const { display, input } = this.parts;
     if (input !== undefined && !this.crashed) this.pollInput(input);
     if (display !== undefined && !this.crashed) {
@@ -182,21 +204,17 @@ export class IoreqServer {
     c[C_INPUT_DELAY] = input.counters.delayNs;
   }
 
-  private handleEvents(): void {
+  /** Returns true when it served a request found by polling (the fast path: no sleep, no clock). */
+  private handleEvents(): boolean {
     const { domain, counters, display, input } = this.parts;
     const dm = domain.dmEventChannels;
-    this.beforeSleep();
-    let timeout = IDLE_TIMEOUT_MS;
-    if (!this.crashed && (display !== undefined || input !== undefined)) {
-      const now = performance.now();
-      const next = Math.min(display?.nextRefresh ?? Infinity, input?.nextDue(now) ?? Infinity);
-      timeout = Math.max(0, Math.min(IDLE_TIMEOUT_MS, next - now));
-    }
     let n = 0;
     try {
       const spins = this.spinner.spins;
-      const t0 = performance.now();
-      if (spins > 0 && !this.crashed) {
+      let pending = false;
+      // A raised polling flag is lowered (and the slots looked at again) before any sleep, even
+      // when the budget has dropped to nothing since it was raised.
+      if (!this.crashed && (spins > 0 || this.pollingFlagUp)) {
         const polled = this.pollSlots(spins);
         if (polled !== NOTHING_YET) {
           waitStats.lastSlept = false;
@@ -204,16 +222,28 @@ export class IoreqServer {
         }
         if (polled >= 0) {
           this.serveDirectly(polled);
-          return;
+          return true;
         }
+        pending = polled === UPCALL;
       }
-      const woke = dm.waitForEvents(0, 0, timeout);
-      if (waitStats.lastSlept && !this.crashed) this.spinner.update(woke ? performance.now() - t0 : Infinity);
-      if (!woke) return;
+      // An upcall seen while polling needs no wait (and the polling flag may still be up: only
+      // a thread that goes to sleep must have lowered it).
+      if (!pending) {
+        this.beforeSleep();
+        let timeout = IDLE_TIMEOUT_MS;
+        const t0 = performance.now();
+        if (!this.crashed && (display !== undefined || input !== undefined)) {
+          const next = Math.min(display?.nextRefresh ?? Infinity, input?.nextDue(t0) ?? Infinity);
+          timeout = Math.max(0, Math.min(IDLE_TIMEOUT_MS, next - t0));
+        }
+        const woke = dm.waitForEvents(0, 0, timeout);
+        if (waitStats.lastSlept && !this.crashed) this.spinner.update(woke ? performance.now() - t0 : Infinity);
+        if (!woke) return false;
+      }
       n = dm.fetchAndClear(0, this.fired, true);
     } catch (err) {
       this.crash(err);
-      return;
+      return false;
     }
     const start = performance.now();
     counters[C_WAKEUPS]++;
@@ -233,13 +263,18 @@ export class IoreqServer {
       }
     }
     counters[C_BUSY_NS] += Math.round((performance.now() - start) * 1e6);
+    return false;
   }
 
   /**
    * Spin for up to `spins` rounds on the vCPUs' slots and the event-channel upcall, with the
    * polling flag up so vCPUs skip their notification meanwhile. Returns the vCPU whose slot is
-   * READY, UPCALL if an event arrived, or NOTHING_YET. After lowering the flag the slots are
-   * looked at once more, so a request published while the flag was seen up is never missed.
+   * READY (looked at first: its notification may be pending too, and is dropped as stale later),
+   * UPCALL if an event arrived, or NOTHING_YET. The flag stays up unless nothing came: the next
+   * poll follows at once, and storing it twice per request would move its cache line across
+   * cores every round trip. With nothing found the loop sleeps next, so the flag comes down and
+   * the slots are looked at once more: a request published while the flag was seen up is never
+   * missed.
    */
   private pollSlots(spins: number): number {
     const { domain } = this.parts;
@@ -247,28 +282,42 @@ export class IoreqServer {
     const ioreq = domain.ioreq;
     const dm = domain.dmEventChannels;
     const vcpus = domain.memory.vcpus;
-    Atomics.store(info, DM_POLLING_INDEX, 1);
-    let found = NOTHING_YET;
-    for (let i = 0; i < spins && found === NOTHING_YET; i++) {
-      if (dm.upcallPending(0)) found = UPCALL;
-      else for (let v = 0; v < vcpus; v++) if (ioreq.state(v) === STATE_IOREQ_READY) found = v;
+    if (spins > 0 && !this.pollingFlagUp) {
+      Atomics.store(info, DM_POLLING_INDEX, 1);
+      this.pollingFlagUp = true;
     }
-    Atomics.store(info, DM_POLLING_INDEX, 0);
-    if (found === NOTHING_YET) for (let v = 0; v < vcpus; v++) if (ioreq.state(v) === STATE_IOREQ_READY) found = v;
-    return found;
+    for (let i = 0; i < spins; i++) {
+      for (let v = 0; v < vcpus; v++) if (ioreq.state(v) === STATE_IOREQ_READY) return v;
+      if (dm.upcallPending(0)) return UPCALL;
+    }
+    this.lowerPollingFlag();
+    for (let v = 0; v < vcpus; v++) if (ioreq.state(v) === STATE_IOREQ_READY) return v;
+    return NOTHING_YET;
   }
 
-  /** Serve a READY slot found by polling, as a notification would have had it served. */
+  private lowerPollingFlag(): void {
+    if (!this.pollingFlagUp) return;
+    Atomics.store(this.parts.domain.serverInfo, DM_POLLING_INDEX, 0);
+    this.pollingFlagUp = false;
+  }
+
+  /**
+   * Serve a READY slot found by polling, as a notification would have had it served. Its busy
+   * time is sampled (shared/timing-sampler.ts): two clock reads would cost a tenth of a round trip.
+   */
   private serveDirectly(vcpu: number): void {
     const { binding, counters } = this.parts;
-    const start = performance.now();
+    const weight = this.timing.next();
+    const start = weight === 0 ? 0 : performance.now();
     counters[C_WAKEUPS]++;
     try {
       this.serve(vcpu, binding.vcpuPorts[vcpu]!);
     } catch (err) {
       this.crash(err);
     }
-    counters[C_BUSY_NS] += Math.round((performance.now() - start) * 1e6);
+    if (weight === 0) return;
+    this.lastServedAt = performance.now();
+    counters[C_BUSY_NS] += Math.round((this.lastServedAt - start) * 1e6 * weight);
   }
 
   private refreshDisplay(display: DmDisplay, now: number): void {
@@ -406,6 +455,7 @@ export class IoreqServer {
       reason = `device model fault${inBuffered ? ' in a buffered write' : ''}: ${what}${request}`;
     }
     try {
+      this.lowerPollingFlag(); // a dead server polls no more: vCPUs must not count on it
       // Stop hearing the guest's ports first (a port served just now was unmasked already), so
       // once the toolstack has the crash message the server is deaf to everything but control.
       const { binding, domain } = this.parts;

@@ -13,6 +13,7 @@ import { IoreqRecord, IOREQ_WRITE, STATE_IORESP_READY } from '../shared/ioreq.js
 import { waitStats } from '../shared/wait.js';
 import { RunAbort } from './cpu/fault.js';
 import { AdaptiveSpin } from '../shared/adaptive-spin.js';
+import { TimingSampler } from '../shared/timing-sampler.js';
 
 /** How long one sleep lasts before the vCPU re-checks for a destroy request (ms). */
 const WAIT_SLICE_MS = 50;
@@ -23,7 +24,11 @@ export class IoreqClient {
   private readonly port: number;
   private readonly buffered: BufferedIoreqProducer;
   private readonly spinner: AdaptiveSpin;
-  /** Nanoseconds spent waiting for responses, and the number of requests. */
+  /** This vCPU's notify-avoidance word in serverInfo, and whether it is raised. */
+  private readonly pollingFlag: number;
+  private pollingFlagUp = false;
+  private readonly timing = new TimingSampler();
+  /** Nanoseconds spent waiting for responses (an estimate past the first requests: TimingSampler), and the number of requests. */
   waitNs = 0;
   sync = 0;
   bufferedPosts = 0;
@@ -39,6 +44,7 @@ export class IoreqClient {
   ) {
     this.spinner = new AdaptiveSpin(spin, adaptiveSpin);
     this.port = domain.ioreq.eventPort(vcpu);
+    this.pollingFlag = vcpuPollingIndex(vcpu);
     this.buffered = new BufferedIoreqProducer(domain.memory.bufferedPage, domain.producerLock, 0);
   }
 
@@ -50,44 +56,60 @@ export class IoreqClient {
   send(): number {
     const { ioreq, guestEventChannels: evtchn, serverInfo } = this.domain;
     const v = this.vcpu;
-    const t0 = performance.now();
+    const weight = this.timing.next();
+    const t0 = weight === 0 ? 0 : performance.now();
     ioreq.publish(v, this.req);
     // The device model is spinning on the slots: it will see READY without a notification.
     if (Atomics.load(serverInfo, DM_POLLING_INDEX) === 0) evtchn.send(this.port);
     else this.notifiesAvoided++;
     this.sync++;
-    if (!ioreq.pollResponse(v)) {
-      this.control.setState(v, RunState.BLOCKED_IO);
-      const spins = this.spinner.spins;
-      let slept = false;
-      if (spins > 0) {
-        // Spin on the slot itself and tell the device model it need not notify meanwhile.
-        const flag = vcpuPollingIndex(v);
-        Atomics.store(serverInfo, flag, 1);
-        let answered = false;
-        for (let i = 0; i < spins; i++) {
-          if (ioreq.state(v) === STATE_IORESP_READY) {
-            answered = true;
-            break;
-          }
-        }
-        Atomics.store(serverInfo, flag, 0);
-        slept = !answered;
-      } else slept = true;
-      // Read the wake sequence, then look at the slot, then sleep only if nothing changed.
-      for (;;) {
-        const seen = evtchn.xenWakeSequence(v);
-        if (ioreq.pollResponse(v)) break;
-        if (this.control.requests() & REQ_DESTROY) throw new RunAbort('domain destroyed while waiting for the device model');
-        evtchn.waitXenWake(v, seen, 0, WAIT_SLICE_MS);
-      }
-      waitStats.lastSlept = slept;
-      this.spinner.update(slept ? performance.now() - t0 : 0);
-      this.control.setState(v, RunState.RUNNING);
-    }
+    if (!ioreq.pollResponse(v)) this.waitForResponse();
     ioreq.takeResponse(v, this.resp);
-    this.waitNs += (performance.now() - t0) * 1e6;
+    if (weight !== 0) this.waitNs += (performance.now() - t0) * 1e6 * weight;
     return this.resp.dataLow;
+  }
+
+  /**
+   * Spin on the slot, then sleep on the Xen wake-up word. The polling flag stays up from one
+   * spin to the next (a store per request would move its cache line to this core and back every
+   * round trip); it comes down before every sleep, and the slot is looked at again afterwards,
+   * so an answer sent while the device model still saw the flag up is never slept through.
+   */
+  private waitForResponse(): void {
+    const { ioreq, guestEventChannels: evtchn, serverInfo } = this.domain;
+    const v = this.vcpu;
+    const spins = this.spinner.spins;
+    if (spins > 0) {
+      if (!this.pollingFlagUp) {
+        Atomics.store(serverInfo, this.pollingFlag, 1);
+        this.pollingFlagUp = true;
+      }
+      for (let i = 0; i < spins; i++) {
+        if (ioreq.state(v) === STATE_IORESP_READY && ioreq.pollResponse(v)) {
+          waitStats.lastSlept = false;
+          this.spinner.update();
+          return;
+        }
+      }
+    }
+    if (this.pollingFlagUp) {
+      Atomics.store(serverInfo, this.pollingFlag, 0);
+      this.pollingFlagUp = false;
+    }
+    // Only a vCPU that sleeps says it is blocked: the state word is read by the toolstack, and a
+    // spin lasts microseconds.
+    this.control.setState(v, RunState.BLOCKED_IO);
+    const t0 = performance.now();
+    // Read the wake sequence, then look at the slot, then sleep only if nothing changed.
+    for (;;) {
+      const seen = evtchn.xenWakeSequence(v);
+      if (ioreq.pollResponse(v)) break;
+      if (this.control.requests() & REQ_DESTROY) throw new RunAbort('domain destroyed while waiting for the device model');
+      evtchn.waitXenWake(v, seen, 0, WAIT_SLICE_MS);
+    }
+    waitStats.lastSlept = true;
+    this.spinner.update(performance.now() - t0);
+    this.control.setState(v, RunState.RUNNING);
   }
 
   /** A single write of `size` bytes the vCPU need not wait for; false if it must go synchronously. */

@@ -6,7 +6,8 @@
  * port for the device model). Each worker publishes its run state here too.
  *
  * Layout (Int32 words): 0 request bits, 1 request generation (futex word for paused threads),
- * then per thread (vCPUs 0.., the device model last) one state word.
+ * 2 sleepers; from word 16 (the next 64-byte cache line, so a state change does not move the line
+ * every thread polls for requests) one state word per thread (vCPUs 0.., the device model last).
  */
 
 export const REQ_PAUSE = 1 << 0;
@@ -33,7 +34,7 @@ export const RUN_STATE_NAMES = ['starting', 'running', 'halted', 'blocked_io', '
 const W_REQUESTS = 0;
 const W_GENERATION = 1;
 const W_SLEEPERS = 2;
-const STATE_BASE = 4;
+const STATE_BASE = 16;
 
 export function createDomainControlBuffer(vcpus: number): SharedArrayBuffer {
   return new SharedArrayBuffer((STATE_BASE + vcpus + 1) * 4);

@@ -50,15 +50,18 @@ const INFO_VCPU_PORTS = 2;
  * does. The spinner clears its word and looks at the slot once more before it sleeps, so a
  * request or response is never left unnoticed (both sides use sequentially consistent Atomics).
  */
-const INFO_DM_POLLING = INFO_VCPU_PORTS + MAX_VCPUS;
-const INFO_VCPU_POLLING = INFO_DM_POLLING + 1;
-const INFO_WORDS = INFO_VCPU_POLLING + MAX_VCPUS;
+// Each flag has a 64-byte cache line to itself: the writer's stores then never drag a line the
+// other side is reading (false sharing costs a cross-core transfer per store on the hot path).
+const LINE_WORDS = 16;
+const INFO_DM_POLLING = Math.ceil((INFO_VCPU_PORTS + MAX_VCPUS) / LINE_WORDS) * LINE_WORDS + LINE_WORDS;
+const INFO_VCPU_POLLING = INFO_DM_POLLING + LINE_WORDS;
+const INFO_WORDS = INFO_VCPU_POLLING + MAX_VCPUS * LINE_WORDS;
 
 /** serverInfo word set while the device model spins on the slots. */
 export const DM_POLLING_INDEX = INFO_DM_POLLING;
 /** serverInfo word set while vCPU `v` spins on its slot for the response. */
 export function vcpuPollingIndex(v: number): number {
-  return INFO_VCPU_POLLING + v;
+  return INFO_VCPU_POLLING + v * LINE_WORDS;
 }
 
 export function createDomainSharedMemory(domid: number, vcpus: number, dmDomid = domid + DEVICE_MODEL_DOMID_OFFSET): DomainSharedMemory {

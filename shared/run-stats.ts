@@ -68,16 +68,22 @@ export type DmCounter = (typeof DM_COUNTERS)[number];
 export const VCPU_COUNTER_INDEX = Object.fromEntries(VCPU_COUNTERS.map((n, i) => [n, i])) as Record<VcpuCounter, number>;
 export const DM_COUNTER_INDEX = Object.fromEntries(DM_COUNTERS.map((n, i) => [n, i])) as Record<DmCounter, number>;
 
+// Each thread's block starts a 64-byte cache line of its own and is followed by a spare line, so
+// one thread's counter updates never move a line another thread is writing (false sharing).
+const LINE_DOUBLES = 8;
+const blockDoubles = (n: number): number => Math.ceil(n / LINE_DOUBLES) * LINE_DOUBLES + LINE_DOUBLES;
+const VCPU_BLOCK = blockDoubles(VCPU_COUNTERS.length);
+
 export function createStatsBuffer(vcpus: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(8 * (vcpus * VCPU_COUNTERS.length + DM_COUNTERS.length));
+  return new SharedArrayBuffer(8 * (vcpus * VCPU_BLOCK + blockDoubles(DM_COUNTERS.length)));
 }
 
 /** A vCPU's counters: index with VCPU_COUNTER_INDEX. */
 export function vcpuCounters(buffer: SharedArrayBuffer, vcpu: number): Float64Array {
-  return new Float64Array(buffer, 8 * vcpu * VCPU_COUNTERS.length, VCPU_COUNTERS.length);
+  return new Float64Array(buffer, 8 * vcpu * VCPU_BLOCK, VCPU_COUNTERS.length);
 }
 
 /** The device model's counters: index with DM_COUNTER_INDEX. */
 export function dmCounters(buffer: SharedArrayBuffer, vcpus: number): Float64Array {
-  return new Float64Array(buffer, 8 * vcpus * VCPU_COUNTERS.length, DM_COUNTERS.length);
+  return new Float64Array(buffer, 8 * vcpus * VCPU_BLOCK, DM_COUNTERS.length);
 }
