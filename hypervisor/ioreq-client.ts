@@ -27,7 +27,7 @@ export class IoreqClient {
   /** This vCPU's notify-avoidance word in serverInfo, and whether it is raised. */
   private readonly pollingFlag: number;
   private pollingFlagUp = false;
-  private readonly timing = new TimingSampler();
+  private readonly timing: TimingSampler;
   /** Nanoseconds spent waiting for responses (an estimate past the first requests: TimingSampler), and the number of requests. */
   waitNs = 0;
   sync = 0;
@@ -45,6 +45,7 @@ export class IoreqClient {
     this.spinner = new AdaptiveSpin(spin, adaptiveSpin);
     this.port = domain.ioreq.eventPort(vcpu);
     this.pollingFlag = vcpuPollingIndex(vcpu);
+    this.timing = new TimingSampler(0x9e3779b9 + vcpu);
     this.buffered = new BufferedIoreqProducer(domain.memory.bufferedPage, domain.producerLock, 0);
   }
 
@@ -64,7 +65,8 @@ export class IoreqClient {
     else this.notifiesAvoided++;
     this.sync++;
     if (!ioreq.pollResponse(v)) this.waitForResponse();
-    ioreq.takeResponse(v, this.resp);
+    // The slot reads NONE from the next publish on, or from freeSlot() when the vCPU idles.
+    ioreq.takeResponse(v, this.resp, true);
     if (weight !== 0) this.waitNs += (performance.now() - t0) * 1e6 * weight;
     return this.resp.dataLow;
   }
@@ -110,6 +112,11 @@ export class IoreqClient {
     waitStats.lastSlept = true;
     this.spinner.update(performance.now() - t0);
     this.control.setState(v, RunState.RUNNING);
+  }
+
+  /** Free the slot now (a lazily freed one): the vCPU is about to halt, pause or stop. */
+  freeSlot(): void {
+    this.domain.ioreq.freeSlot(this.vcpu);
   }
 
   /** A single write of `size` bytes the vCPU need not wait for; false if it must go synchronously. */

@@ -150,6 +150,7 @@ export class Vcpu implements ExitHandlers {
           return this.parkUntilDestroyed('shutdown');
         }
         if (req & REQ_PAUSE) {
+          this.ioreq.freeSlot();
           control.setState(v, RunState.PAUSED);
           control.waitWhilePaused();
           control.setState(v, RunState.RUNNING);
@@ -234,6 +235,7 @@ export class Vcpu implements ExitHandlers {
     const v = this.env.vcpu;
     if (!cpu.interruptsEnabled) return true; // handled after run() returns (vCPU down)
     const t0 = this.clock.now();
+    this.ioreq.freeSlot(); // an idle vCPU's slot reads NONE (IoreqPage.takeResponse)
     control.setState(v, RunState.HALTED);
     for (;;) {
       if (control.requests() & (REQ_DESTROY | REQ_PAUSE)) {
@@ -289,6 +291,7 @@ export class Vcpu implements ExitHandlers {
   }
 
   private finish(outcome: VcpuOutcome): VcpuOutcome {
+    this.ioreq.freeSlot();
     this.syncCounters();
     this.control.setState(this.env.vcpu, RunState.DEAD);
     return outcome;
@@ -296,6 +299,7 @@ export class Vcpu implements ExitHandlers {
 
   /** An offline vCPU keeps its thread until the domain is destroyed (its state stays readable). */
   private parkUntilDestroyed(outcome: VcpuOutcome): VcpuOutcome {
+    this.ioreq.freeSlot();
     while (!(this.control.requests() & REQ_DESTROY)) {
       this.domain.irqLines.waitForKick(this.env.vcpu, 0, MAX_HALT_SLEEP_MS);
       this.domain.irqLines.acknowledgeKick(this.env.vcpu);

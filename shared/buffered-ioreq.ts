@@ -189,6 +189,11 @@ export class BufferedIoreqConsumer {
    */
   drain(handler: BufferedIoreqHandler, limit = IOREQ_BUFFER_SLOT_NUM): number {
     const i32 = this.i32;
+    // The common case, before every synchronous request: nothing posted. Plain loads (callers come
+    // here after an Atomics operation that saw the producer's later writes; Atomics.load is a ~7 ns
+    // call), in the loop's order — read, write, read again — so a rebase cannot pass for empty.
+    const read0 = i32[W_READ]!;
+    if (i32[W_WRITE] === read0 && i32[W_READ] === read0) return 0;
     let handled = 0;
     let slotsLeft = limit;
     while (slotsLeft > 0) {

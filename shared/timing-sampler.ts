@@ -11,8 +11,17 @@ const EXACT = 1024;
 const RATE = 16;
 
 export class TimingSampler {
-  private state = 0x9e3779b9 | 0;
+  private state: number;
   private exactLeft = EXACT;
+
+  /**
+   * `seed` (non-zero): the two ends of a channel must not use the same one, or they would time
+   * the same requests and each would count the other's clock reads.
+   */
+  constructor(seed: number) {
+    if (!Number.isInteger(seed) || (seed | 0) === 0) throw new RangeError(`TimingSampler: seed must be a non-zero 32-bit integer, got ${seed}`);
+    this.state = seed | 0;
+  }
 
   /** The weight of the next event: 0 when it is not timed, else how many events its time stands for. */
   next(): number {

@@ -114,13 +114,54 @@ describe('ioreq state machine', () => {
     expect(dmEnd.claim(0)).toBe(true);
   });
 
-  it('lets only one claimer win, and ignores a stale notification for a slot that is not READY', () => {
+  it('claims a READY slot once, and ignores a stale notification for a slot that is not READY', () => {
     const { vcpuEnd, dmEnd } = setup();
     expect(dmEnd.claim(0)).toBe(false); // nothing posted
     vcpuEnd.publish(0, mmioWrite(0xa0000, 1));
     expect(dmEnd.claim(0)).toBe(true);
     expect(dmEnd.claim(0)).toBe(false); // already INPROCESS: served once
     expect(dmEnd.claim(1)).toBe(false); // other slot untouched
+  });
+
+  it('answers a spinning vCPU in one burst: claimAndRespond goes READY → IORESP_READY with the data, only from READY', () => {
+    const { vcpuEnd, dmEnd } = setup();
+    expect(() => dmEnd.claimAndRespond(0, 1, 0)).toThrow(/not READY \(state 0\)/);
+    const r = new IoreqRecord();
+    r.dir = IOREQ_READ;
+    r.addr = 0x3ff;
+    vcpuEnd.publish(0, r);
+    dmEnd.claimAndRespond(0, 0x5a, 0x77);
+    expect(dmEnd.state(0)).toBe(STATE_IORESP_READY);
+    expect(vcpuEnd.pollResponse(0)).toBe(true);
+    const out = new IoreqRecord();
+    vcpuEnd.takeResponse(0, out);
+    expect([out.dataLow, out.dataHigh]).toEqual([0x5a, 0x77]);
+    expect(() => dmEnd.claimAndRespond(0, 1, 0)).toThrow(/not READY/); // answered once
+  });
+
+  it('frees lazily: the slot reads IORESP_READY until the next publish or freeSlot, and a device model that frees it meanwhile is caught', () => {
+    const { sab, vcpuEnd, dmEnd } = setup();
+    const out = new IoreqRecord();
+    const roundTrip = () => {
+      vcpuEnd.publish(0, mmioWrite(0xa0000, 1));
+      expect(dmEnd.claim(0)).toBe(true);
+      dmEnd.respond(0, 7, 0);
+      expect(vcpuEnd.pollResponse(0)).toBe(true);
+      vcpuEnd.takeResponse(0, out, true);
+    };
+    roundTrip();
+    expect(vcpuEnd.state(0)).toBe(STATE_IORESP_READY);
+    expect(dmEnd.claim(0)).toBe(false); // not the device model's to serve
+    expect(() => vcpuEnd.pollResponse(0)).toThrow(/no request outstanding/);
+    roundTrip(); // publish frees it in the same burst of stores
+    expect(out.dataLow).toBe(7);
+    vcpuEnd.freeSlot(0);
+    expect(vcpuEnd.state(0)).toBe(STATE_IOREQ_NONE);
+    vcpuEnd.freeSlot(0); // nothing deferred: no change
+    expect(vcpuEnd.state(0)).toBe(STATE_IOREQ_NONE);
+    roundTrip();
+    new Int32Array(sab)[7] &= ~(0xf << 16); // the device model moved IORESP_READY on itself
+    expect(() => vcpuEnd.publish(0, mmioWrite(0xa0000, 2))).toThrow(/bad IO state 0 \(expected IORESP_READY/);
   });
 
   it('throws when the state goes backwards (INPROCESS → READY, READY → NONE)', () => {
