@@ -313,7 +313,7 @@ export class IoreqServer {
     const start = weight === 0 ? 0 : performance.now();
     counters[C_WAKEUPS]++;
     try {
-      this.serve(vcpu, binding.vcpuPorts[vcpu]!);
+      this.serve(vcpu, binding.vcpuPorts[vcpu]!, STATE_IOREQ_READY);
     } catch (err) {
       this.crash(err);
     }
@@ -376,11 +376,12 @@ export class IoreqServer {
     if (vcpu >= 0) this.serve(vcpu, port);
   }
 
-  private serve(vcpu: number, port: number): void {
+  /** Serve `vcpu`'s slot; `seen` is its state if this thread has just read it (polling). */
+  private serve(vcpu: number, port: number, seen?: number): void {
     const { domain, dispatcher, counters } = this.parts;
     const ioreq = domain.ioreq;
     const req = this.req;
-    const state = ioreq.state(vcpu);
+    const state = seen ?? ioreq.state(vcpu);
     // A notification can outlive its request: the vCPU's send may land after this thread has
     // already seen READY through an earlier (stale or re-delivered) event and answered, so the
     // slot is free again or still holds the answer. QEMU drops those ("I/O request not ready").
@@ -395,7 +396,8 @@ export class IoreqServer {
     // A vCPU spinning on its slot gets INPROCESS in the same burst of stores as the answer
     // (IoreqPage.claimAndRespond); one that sleeps, as a Xen vCPU does, sees the slot claimed
     // while its request is served.
-    const spinning = Atomics.load(domain.serverInfo, vcpuPollingIndex(vcpu)) !== 0;
+    // A hint (a plain load): the notification below re-reads the flag with the Dekker ordering.
+    const spinning = domain.serverInfo[vcpuPollingIndex(vcpu)] !== 0;
     if (!spinning && !ioreq.claim(vcpu)) throw new IoreqProtocolError(vcpu, ioreq.state(vcpu), 'slot changed while being claimed');
     const stamps = this.parts.ioreqStamps;
     if (stamps !== undefined) {

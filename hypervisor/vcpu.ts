@@ -325,7 +325,7 @@ export class Vcpu implements ExitHandlers {
 
   /** The access just completed may have shut the domain down: retire it and run nothing more. */
   private stopIfShutDown(cpu: Cpu): void {
-    if (this.control.requests() & REQ_SHUTDOWN) cpu.requestStop();
+    if (this.control.requestsAtExit() & REQ_SHUTDOWN) cpu.requestStop();
   }
 
   hlt(cpu: Cpu): void {
