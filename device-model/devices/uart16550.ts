@@ -212,8 +212,10 @@ export class Uart16550 implements PortMappedDevice {
         this.msrDeltas = 0;
         return msr;
       }
-      default:
+      case SCR:
         return this.scr;
+      default:
+        return 0xff; // not a register (ioRead passes offsets 0–7 only)
     }
   }
 
@@ -241,8 +243,11 @@ export class Uart16550 implements PortMappedDevice {
       case LSR:
       case MSR:
         return; // read-only (factory test modes are not modelled)
-      default:
+      case SCR:
         this.scr = value;
+        return;
+      default:
+        return; // not a register (ioWrite passes offsets 0–7 only)
     }
   }
 
