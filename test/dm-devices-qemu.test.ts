@@ -10,11 +10,9 @@
  * unaligned data-port accesses, PM1 byte-lane quirks, and PM1a_STS bit 0 (QEMU's PM timer).
  * Skipped when qemu-system-i386 or gcc -m32 is missing.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildProbeGuest } from './support/probe-guest.js';
 import { IoBus } from '../shared/io-bus.js';
 import type { AccessSize } from '../shared/io-bus.js';
 import { createPcDevices, registerPortDevices } from '../device-model/devices/pc-devices.js';
@@ -160,55 +158,12 @@ void kmain(u32 magic, u32* mbi){
   for (;;) __asm__ volatile("cli; hlt");
 }
 `;
-const startSource = `
-.section .multiboot,"a"
-.align 4
-.long 0x1BADB002, 0x00000003, -(0x1BADB002 + 0x00000003)
-.text
-.globl _start
-_start:
-  mov $stack_top, %esp
-  push %ebx
-  push %eax
-  call kmain
-1: cli; hlt; jmp 1b
-.section .note.GNU-stack,"",@progbits
-.bss
-.align 16
-.space 16384
-stack_top:
-`;
-const linkScript = `ENTRY(_start)
-SECTIONS { . = 0x100000; .multiboot : { *(.multiboot) } .text : { *(.text*) } .rodata : { *(.rodata*) }
-  .data : { *(.data*) } .bss : { *(.bss*) *(COMMON) } }
-`;
-
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'hvmsim-dm-qemu-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function buildGuest(): string | { error: string } {
-  if (!has('qemu-system-i386')) return { error: 'qemu-system-i386 not installed' };
-  if (!has('gcc') || !has('ld')) return { error: 'gcc/ld not installed' };
-  writeFileSync(join(dir, 'guest.c'), guestSource);
-  writeFileSync(join(dir, 'start.S'), startSource);
-  writeFileSync(join(dir, 'link.ld'), linkScript);
-  try {
-    const cc = ['-m32', '-ffreestanding', '-fno-pic', '-fno-stack-protector', '-O1', '-c'];
-    execFileSync('gcc', [...cc, 'guest.c', '-o', 'guest.o'], { cwd: dir, stdio: 'pipe' });
-    execFileSync('gcc', ['-m32', '-c', 'start.S', '-o', 'start.o'], { cwd: dir, stdio: 'pipe' });
-    execFileSync('ld', ['-m', 'elf_i386', '-T', 'link.ld', '-o', 'guest.elf', 'start.o', 'guest.o'], { cwd: dir, stdio: 'pipe' });
-  } catch (e) {
-    return { error: `cannot build the probe guest: ${(e as { stderr?: Buffer }).stderr?.toString() ?? String(e)}` };
-  }
-  return join(dir, 'guest.elf');
-}
-
-const guest = buildGuest();
-const skipReason = typeof guest === 'string' ? undefined : guest.error;
+const probe = buildProbeGuest('dm-qemu', guestSource);
+afterAll(() => {
+  if ('elf' in probe) probe.dispose();
+});
+const guest = 'elf' in probe ? probe.elf : undefined;
+const skipReason = 'error' in probe ? probe.error : undefined;
 if (skipReason) console.warn(`dm-devices-qemu: SKIPPED: ${skipReason}`);
 
 function runQemu(append: string): { status: number | null; stdout: string } {

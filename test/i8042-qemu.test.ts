@@ -5,11 +5,9 @@
  * the same state (SeaBIOS has used the controller before a QEMU -kernel guest runs; hvmsim's is
  * in its power-on state). Skipped when qemu-system-i386 or gcc -m32 is missing.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildProbeGuest } from './support/probe-guest.js';
 import { I8042 } from '../device-model/devices/i8042.js';
 
 interface Op {
@@ -109,49 +107,12 @@ void kmain(void){
   for (;;) __asm__ volatile("cli; hlt");
 }
 `;
-const startSource = `
-.section .multiboot,"a"
-.align 4
-.long 0x1BADB002, 0x00000003, -(0x1BADB002 + 0x00000003)
-.text
-.globl _start
-_start:
-  mov $stack_top, %esp
-  call kmain
-1: cli; hlt; jmp 1b
-.section .note.GNU-stack,"",@progbits
-.bss
-.align 16
-.space 8192
-stack_top:
-`;
-const linkScript = `ENTRY(_start)
-SECTIONS { . = 0x100000; .multiboot : { *(.multiboot) } .text : { *(.text*) } .rodata : { *(.rodata*) }
-  .data : { *(.data*) } .bss : { *(.bss*) *(COMMON) } }
-`;
-
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const dir = mkdtempSync(join(tmpdir(), 'hvmsim-i8042-qemu-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function buildGuest(): string | { error: string } {
-  if (!has('qemu-system-i386')) return { error: 'qemu-system-i386 not installed' };
-  if (!has('gcc') || !has('ld')) return { error: 'gcc/ld not installed' };
-  writeFileSync(join(dir, 'guest.c'), guestSource);
-  writeFileSync(join(dir, 'start.S'), startSource);
-  writeFileSync(join(dir, 'link.ld'), linkScript);
-  try {
-    execFileSync('gcc', ['-m32', '-ffreestanding', '-fno-pic', '-fno-stack-protector', '-O1', '-c', 'guest.c', '-o', 'guest.o'], { cwd: dir, stdio: 'pipe' });
-    execFileSync('gcc', ['-m32', '-c', 'start.S', '-o', 'start.o'], { cwd: dir, stdio: 'pipe' });
-    execFileSync('ld', ['-m', 'elf_i386', '-T', 'link.ld', '-o', 'guest.elf', 'start.o', 'guest.o'], { cwd: dir, stdio: 'pipe' });
-  } catch (e) {
-    return { error: `cannot build the probe guest: ${(e as { stderr?: Buffer }).stderr?.toString() ?? String(e)}` };
-  }
-  return join(dir, 'guest.elf');
-}
-
-const guest = buildGuest();
-const skipReason = typeof guest === 'string' ? undefined : guest.error;
+const probe = buildProbeGuest('i8042-qemu', guestSource);
+afterAll(() => {
+  if ('elf' in probe) probe.dispose();
+});
+const guest = 'elf' in probe ? probe.elf : undefined;
+const skipReason = 'error' in probe ? probe.error : undefined;
 if (skipReason) console.warn(`i8042-qemu: SKIPPED: ${skipReason}`);
 
 function qemuReads(): number[] {

@@ -74,8 +74,11 @@ export interface DmFixtureOptions {
   spin?: number;
 }
 
+/** A domain with no display: runDeviceModel leaves the VGA out when the config has none. */
+export type DeviceModelOnlyConfig = Omit<DomainConfig, 'vga'> & { vga?: DomainConfig['vga'] };
+
 export class DmFixture {
-  readonly config: DomainConfig;
+  readonly config: DeviceModelOnlyConfig;
   /** The hypervisor's view of the domain's shared memory. */
   readonly domain: AttachedDomain;
   readonly ram: Uint8Array;
@@ -124,6 +127,7 @@ export class DmFixture {
       multibootInfo: 0,
       pciBars: [],
       spin: options.spin ?? 0,
+      adaptiveSpin: false,
     };
     this.ranges = new IoreqServerRanges(this.config.ranges);
     this.control = new DomainControl(this.config.control, vcpus);
