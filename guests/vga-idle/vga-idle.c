@@ -12,24 +12,14 @@
 #include "../runtime/runtime.h"
 #include "../runtime/cmdline.h"
 #include "../runtime/vga-std.h"
+#include "../runtime/idle-ticks.h"
 
 #define WIDTH 2048u
 #define HEIGHT 1024u
 #define HZ 100u
-#define IRQ0_BIT 0x01u
 /* Read back as rows of this many bytes: the whole picture is contiguous, and vga-std.h's row
  * buffer holds 2,560 bytes, less than one 8,192-byte scanline. */
 #define READBACK_BYTES 2048u
-
-static volatile uint32_t ticks;
-static uint32_t target;
-
-static void on_timer(struct trap_frame *f) {
-  (void)f;
-  ticks++;
-  if (ticks == target) pic_set_masks(0xFF, 0xFF); /* no late tick counts as one more */
-  pic_eoi(0);
-}
 
 /* 64x64 tiles: red and green follow the position inside the tile, blue the tile number. */
 static inline uint32_t tile(uint32_t x, uint32_t y) {
@@ -43,7 +33,7 @@ int kmain(uint32_t magic, const struct multiboot_info *mbi) {
   (void)magic;
   uint32_t rows = cmdline_uint(mbi, "rows", HEIGHT);
   if (rows > HEIGHT) rows = HEIGHT;
-  target = cmdline_uint(mbi, "ticks", 50u);
+  uint32_t target = cmdline_uint(mbi, "ticks", 50u);
   struct vga_std vga;
   if (vga_std_open("vga-idle", &vga)) return EXIT_CHECK_FAILED;
   if (vga_std_mode("vga-idle", WIDTH, HEIGHT, 32, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED)) return EXIT_CHECK_FAILED;
@@ -55,11 +45,7 @@ int kmain(uint32_t magic, const struct multiboot_info *mbi) {
   printf("vga-idle: frame crc32 0x%08x\n", vga_lfb_crc32(vga.lfb, READBACK_BYTES, WIDTH * HEIGHT * 4 / READBACK_BYTES));
 
   printf("vga-idle: idling\n");
-  pic_remap(PIC_MASTER_VECTOR, PIC_SLAVE_VECTOR);
-  trap_install(PIC_VECTOR(0), on_timer);
-  pit_start_channel0(PIT_MODE_RATE, PIT_HZ / HZ);
-  pic_set_masks((uint8_t)~IRQ0_BIT, 0xFF);
-  while (ticks < target) wait_for_interrupt();
+  idle_for_ticks(HZ, target);
   printf("vga-idle: %u ticks at %u Hz\n", target, HZ);
   return 0;
 }
