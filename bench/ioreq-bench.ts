@@ -21,8 +21,8 @@ import { buildDomain } from '../toolstack/domain-builder.js';
 import { Domain } from '../toolstack/domain.js';
 import { readGuestImage } from '../toolstack/elf-loader.js';
 import { FLOOR_STRATEGIES, measureIoreqFloor } from './ioreq-floor.js';
+import { guestImagePath } from './repo-paths.js';
 
-const GUESTS = new URL('../../guests/bin/', import.meta.url);
 /**
  * Boot, first requests and block compilation happen before the window opens: the rate settles
  * about 400 ms after start (measured in 100 ms steps).
@@ -42,7 +42,7 @@ export interface SteadyRate {
  * the domain.
  */
 export async function measureSteadyIoreqRate(spin: number | undefined, windowMs: number): Promise<SteadyRate> {
-  const image = readGuestImage(fileURLToPath(new URL('ioreq-loop.elf', GUESTS)), { ramBytes: 32 << 20 });
+  const image = readGuestImage(guestImagePath('ioreq-loop'), { ramBytes: 32 << 20 });
   const domain = new Domain(buildDomain(image, { domid: 1, name: 'ioreq-loop', memoryMiB: 32, cmdline: 'iterations=4000000000', spin }));
   let ended: unknown;
   void domain.outcome().then((o) => (ended = o));
@@ -137,7 +137,7 @@ export interface IdleCost {
  * domain has booted and ends before it finishes (start-up and teardown are not idling).
  */
 export async function measureIdle(ticks: number, spin: number): Promise<IdleCost> {
-  const image = readGuestImage(fileURLToPath(new URL('idle.elf', GUESTS)), { ramBytes: 32 << 20 });
+  const image = readGuestImage(guestImagePath('idle'), { ramBytes: 32 << 20 });
   const domain = new Domain(buildDomain(image, { domid: 1, name: 'idle', memoryMiB: 32, cmdline: `ticks=${ticks}`, spin }));
   await domain.start();
   const totalMs = ticks * 10;
