@@ -21,7 +21,9 @@
  * in QEMU and Xen: each slot has one vCPU and one serving thread, only the device model moves a
  * slot out of READY and only the vCPU out of IORESP_READY, so nothing can race them; and a
  * locked write would stall its thread until the cache line came back from the peer spinning on
- * it, one cross-core round trip more per request (~0.2 µs here, bench:ioreq). Loads follow the
+ * it, one cross-core round trip more per request (~0.2 µs here, bench:ioreq). (For a spinning
+ * vCPU, INPROCESS goes out with the answer and NONE with the next request: claimAndRespond,
+ * takeResponse.) Loads follow the
  * same rule: a spin or a first look at a slot the other side may have changed is an Atomics.load
  * (state()); a second look at a state this thread has already seen through one, or wrote itself,
  * is a plain load (Atomics.load is a call of ~7 ns in Node 20's V8, a plain load under 1 ns, and
