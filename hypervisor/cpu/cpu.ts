@@ -313,17 +313,9 @@ export class Cpu implements LazyFlagState {
           : b[o]!;
     }
     const x = this.exit;
-    x.reason = ExitReason.EPT_VIOLATION;
-    x.addr = a;
-    x.size = size;
-    x.dir = IoDir.IN;
-    x.value = 0;
+    x.setSingle(a, size, IoDir.IN, 0);
     x.p2mType = type;
-    x.count = 1;
-    x.dataIsPtr = false;
-    x.df = false;
-    x.retry = false;
-    this.onExit(this);
+    this.vmexit(ExitReason.EPT_VIOLATION);
     if (x.retry) return this.readSlowRetry(a, size);
     return size === 4 ? x.value | 0 : x.value & (size === 2 ? 0xffff : 0xff);
   }
@@ -353,17 +345,9 @@ export class Cpu implements LazyFlagState {
       return;
     }
     const x = this.exit;
-    x.reason = ExitReason.EPT_VIOLATION;
-    x.addr = a;
-    x.size = size;
-    x.dir = IoDir.OUT;
-    x.value = v;
+    x.setSingle(a, size, IoDir.OUT, v);
     x.p2mType = type;
-    x.count = 1;
-    x.dataIsPtr = false;
-    x.df = false;
-    x.retry = false;
-    this.onExit(this);
+    this.vmexit(ExitReason.EPT_VIOLATION);
     if (x.retry) this.wr(a, size, v); // e.g. log-dirty: the frame is writable now
   }
 

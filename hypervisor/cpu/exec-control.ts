@@ -56,21 +56,29 @@ export function jmpFar(c: Cpu, i: Insn): void {
   c.eip = i.imm;
 }
 
-/** CALL ptr16:32 (9A). */
-export function callFar(c: Cpu, i: Insn): void {
+/**
+ * A far call to `sel`:`target`: load CS, push the old CS and the return EIP; a push that faults
+ * leaves CS and ESP as they were, so the call restarts cleanly.
+ */
+function farCall(c: Cpu, osz: number, sel: number, target: number): void {
   const cs = c.segSel[Seg.CS]!;
   const sp = c.regs[Reg.ESP]!;
   const saved = c.saveSegment(Seg.CS);
-  loadCodeSegment(c, i.imm2);
+  loadCodeSegment(c, sel);
   try {
-    c.push(i.osz, cs);
-    c.push(i.osz, c.eip);
+    c.push(osz, cs);
+    c.push(osz, c.eip);
   } catch (e) {
     c.regs[Reg.ESP] = sp;
     c.restoreSegment(Seg.CS, saved);
     throw e;
   }
-  c.eip = i.imm;
+  c.eip = target;
+}
+
+/** CALL ptr16:32 (9A). */
+export function callFar(c: Cpu, i: Insn): void {
+  farCall(c, i.osz, i.imm2, i.imm);
 }
 
 /** JMP m16:32 (FF /5) and CALL m16:32 (FF /3). */
@@ -88,19 +96,7 @@ export function callFarE(c: Cpu, i: Insn): void {
   const addr = c.ea(i);
   const off = c.rd(addr, i.osz);
   const sel = c.rd16(addr + i.osz);
-  const cs = c.segSel[Seg.CS]!;
-  const sp = c.regs[Reg.ESP]!;
-  const saved = c.saveSegment(Seg.CS);
-  loadCodeSegment(c, sel);
-  try {
-    c.push(i.osz, cs);
-    c.push(i.osz, c.eip);
-  } catch (e) {
-    c.regs[Reg.ESP] = sp;
-    c.restoreSegment(Seg.CS, saved);
-    throw e;
-  }
-  c.eip = i.osz === 2 ? off & 0xffff : off;
+  farCall(c, i.osz, sel, i.osz === 2 ? off & 0xffff : off);
 }
 
 /** RETF (CB) and RETF imm16 (CA), same privilege level only. */

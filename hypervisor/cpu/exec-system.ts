@@ -19,16 +19,7 @@ export function execGPInsnTooLong(_c: Cpu, _i: Insn): void {
 }
 
 function portExit(c: Cpu, port: number, size: number, dir: IoDir, value: number): void {
-  const x = c.exit;
-  x.addr = port & 0xffff;
-  x.size = size;
-  x.dir = dir;
-  x.value = value;
-  x.count = 1;
-  x.dataIsPtr = false;
-  x.data = 0;
-  x.df = false;
-  x.done = 1;
+  c.exit.setSingle(port & 0xffff, size, dir, value);
   c.vmexit(ExitReason.IO_INSTRUCTION);
 }
 

@@ -59,4 +59,18 @@ export class ExitInfo {
   done = 0;
   /** Set by the handler for EPT_VIOLATION: the frame is now accessible, repeat the access directly. */
   retry = false;
+
+  /** Describe one access of `size` bytes (not a string operation): count 1, a value, no pointer. */
+  setSingle(addr: number, size: number, dir: IoDir, value: number): void {
+    this.addr = addr;
+    this.size = size;
+    this.dir = dir;
+    this.value = value;
+    this.count = 1;
+    this.dataIsPtr = false;
+    this.data = 0;
+    this.df = false;
+    this.done = 1;
+    this.retry = false;
+  }
 }
