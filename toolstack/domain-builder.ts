@@ -69,8 +69,7 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
   const ram = new SharedArrayBuffer(ramBytes);
   const ramBytesView = new Uint8Array(ram);
   placeGuestImage(ramBytesView, image);
-  const mbi = writeMultibootInfo(ramBytesView, MULTIBOOT_INFO_ADDR, { ramBytes, cmdline: opts.cmdline });
-  void mbi;
+  writeMultibootInfo(ramBytesView, MULTIBOOT_INFO_ADDR, { ramBytes, cmdline: opts.cmdline });
 
   const p2m = createP2mBuffer();
   const types = new Uint8Array(p2m);
