@@ -7,7 +7,7 @@
 import type { InputEvent } from '../device-model/input-script.js';
 import { IRQ_STAMP_SLOTS, type DomainConfig, type PciBarAssignment } from '../shared/domain-config.js';
 import { createDomainControlBuffer } from '../shared/domain-control.js';
-import { attachDomainSharedMemory, createDomainSharedMemory, createIoreqServerPorts } from '../shared/domain-layout.js';
+import { attachDomainSharedMemory, createDomainSharedMemory, createIoreqServerPorts, type AttachedDomain } from '../shared/domain-layout.js';
 import { createIoreqServerRangesBuffer } from '../shared/ioreq-server-ranges.js';
 import { createStatsBuffer } from '../shared/run-stats.js';
 import { createByteRing } from '../shared/byte-ring.js';
@@ -77,11 +77,7 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
   types.fill(P2mType.MMIO_DM, VGA_WINDOW.first >>> PAGE_SHIFT, (VGA_WINDOW.last >>> PAGE_SHIFT) + 1);
   types.fill(P2mType.MMIO_DM, PCI_HOLE_START >>> PAGE_SHIFT);
 
-  const io = createDomainSharedMemory(opts.domid, vcpus);
-  const attached = attachDomainSharedMemory(io);
-  createIoreqServerPorts(attached);
-  // A port in the device model's own table that the toolstack sets pending to wake it.
-  const dmControlPort = attached.dmEventChannels.allocUnbound(io.dmDomid);
+  const { io, ranges, control, stats, consoleIn, dmControlPort } = createDomainChannels(opts.domid, vcpus);
 
   // PCI BARs as hvmloader assigns them: from the bottom of the MMIO hole, largest first.
   const pciBars = assignPciBars([{ bdf: STD_VGA_BDF, bar: 0, size: VRAM_BYTES }]);
@@ -100,10 +96,10 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     ram,
     p2m,
     io,
-    ranges: createIoreqServerRangesBuffer(),
-    control: createDomainControlBuffer(vcpus),
-    stats: createStatsBuffer(vcpus),
-    consoleIn: createByteRing(),
+    ranges,
+    control,
+    stats,
+    consoleIn,
     dmControlPort,
     entry: image.entry,
     multibootInfo: MULTIBOOT_INFO_ADDR,
@@ -123,6 +119,37 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     irqStamps: new SharedArrayBuffer(8 * IRQ_STAMP_SLOTS),
     ...(vcpus > 1 ? { ioreqStamps: new SharedArrayBuffer(8 * vcpus) } : {}),
     vcpuUp,
+  };
+}
+
+/** What the toolstack shares with a domain's threads besides RAM, the p2m and the display. */
+export interface DomainChannels {
+  /** The domain's shared pages (ioreq slots, buffered ring, event channels, IRQ lines) with the ioreq server's ports made. */
+  readonly io: DomainConfig['io'];
+  /** The toolstack's view of `io`. */
+  readonly attached: AttachedDomain;
+  readonly ranges: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+  readonly stats: SharedArrayBuffer;
+  readonly consoleIn: SharedArrayBuffer;
+  /** The device model's local port the toolstack sets pending to wake it. */
+  readonly dmControlPort: number;
+}
+
+/** Create a domain's channels: shared pages and ioreq-server ports, ranges, control, counters, console input. */
+export function createDomainChannels(domid: number, vcpus: number): DomainChannels {
+  const io = createDomainSharedMemory(domid, vcpus);
+  const attached = attachDomainSharedMemory(io);
+  createIoreqServerPorts(attached);
+  return {
+    io,
+    attached,
+    ranges: createIoreqServerRangesBuffer(),
+    control: createDomainControlBuffer(vcpus),
+    stats: createStatsBuffer(vcpus),
+    consoleIn: createByteRing(),
+    // Unbound in the device model's table, offered to domain 0 (the toolstack), which sets it pending.
+    dmControlPort: attached.dmEventChannels.allocUnbound(0),
   };
 }
 

@@ -15,20 +15,15 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { createP2mBuffer, P2mType, PAGE_SIZE } from '../../hypervisor/p2m.js';
 import { BufferedIoreqProducer } from '../../shared/buffered-ioreq.js';
-import { ByteRing, createByteRing } from '../../shared/byte-ring.js';
+import { ByteRing } from '../../shared/byte-ring.js';
 import { decodeControlMessage, type ControlMessage } from '../../shared/control-messages.js';
 import type { DomainConfig } from '../../shared/domain-config.js';
-import { createDomainControlBuffer, DomainControl, REQ_DESTROY } from '../../shared/domain-control.js';
-import {
-  attachDomainSharedMemory,
-  createDomainSharedMemory,
-  createIoreqServerPorts,
-  PRODUCER_LOCK_INDEX,
-  type AttachedDomain,
-} from '../../shared/domain-layout.js';
-import { createIoreqServerRangesBuffer, IoreqServerRanges } from '../../shared/ioreq-server-ranges.js';
+import { DomainControl, REQ_DESTROY } from '../../shared/domain-control.js';
+import { PRODUCER_LOCK_INDEX, type AttachedDomain } from '../../shared/domain-layout.js';
+import { IoreqServerRanges } from '../../shared/ioreq-server-ranges.js';
 import { IOREQ_TYPE_PIO, IOREQ_WRITE, IoreqRecord, STATE_IORESP_READY } from '../../shared/ioreq.js';
-import { createStatsBuffer, DM_COUNTER_INDEX, dmCounters, type DmCounter } from '../../shared/run-stats.js';
+import { DM_COUNTER_INDEX, dmCounters, type DmCounter } from '../../shared/run-stats.js';
+import { createDomainChannels } from '../../toolstack/domain-builder.js';
 
 const root = new URL('../../', import.meta.url);
 const DM_WORKER = new URL('dist/device-model/dm-worker.js', root);
@@ -101,9 +96,8 @@ export class DmFixture {
     const vcpus = options.vcpus ?? 1;
     const ramBytes = options.ramBytes ?? 2 << 20;
     const domid = 1;
-    const io = createDomainSharedMemory(domid, vcpus);
-    this.domain = attachDomainSharedMemory(io);
-    createIoreqServerPorts(this.domain);
+    const channels = createDomainChannels(domid, vcpus);
+    this.domain = channels.attached;
     const ram = new SharedArrayBuffer(ramBytes);
     const p2m = createP2mBuffer();
     this.ram = new Uint8Array(ram);
@@ -116,13 +110,12 @@ export class DmFixture {
       vcpus,
       ram,
       p2m,
-      io,
-      ranges: createIoreqServerRangesBuffer(),
-      control: createDomainControlBuffer(vcpus),
-      stats: createStatsBuffer(vcpus),
-      consoleIn: createByteRing(),
-      // The toolstack's wake-up port, offered to domain 0 in the device model's table.
-      dmControlPort: this.domain.dmEventChannels.allocUnbound(0),
+      io: channels.io,
+      ranges: channels.ranges,
+      control: channels.control,
+      stats: channels.stats,
+      consoleIn: channels.consoleIn,
+      dmControlPort: channels.dmControlPort,
       entry: 0,
       multibootInfo: 0,
       pciBars: [],
@@ -133,7 +126,7 @@ export class DmFixture {
     this.control = new DomainControl(this.config.control, vcpus);
     this.counters = dmCounters(this.config.stats, vcpus);
     this.consoleIn = new ByteRing(this.config.consoleIn);
-    this.buffered = new BufferedIoreqProducer(io.bufferedPage, this.domain.producerLock, PRODUCER_LOCK_INDEX);
+    this.buffered = new BufferedIoreqProducer(channels.io.bufferedPage, this.domain.producerLock, PRODUCER_LOCK_INDEX);
   }
 
   /** Start the real worker entry and wait for its 'ready'. */
