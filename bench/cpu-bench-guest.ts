@@ -9,7 +9,7 @@ import { Cpu } from '../hypervisor/cpu/cpu.js';
 import { ExitReason, IoDir } from '../hypervisor/cpu/exit.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
-import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { parseGuestImage, placeGuestImage } from '../toolstack/elf-loader.js';
 import { writeMultibootInfo } from '../toolstack/multiboot.js';
 

@@ -11,7 +11,7 @@ import { Cpu } from '../hypervisor/cpu/cpu.js';
 import { ExitReason } from '../hypervisor/cpu/exit.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
-import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 
 const RAM_BYTES = 8 << 20;
 const CODE = 0x100000;

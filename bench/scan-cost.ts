@@ -16,7 +16,7 @@
  * A changed word sits in the middle of its page, so a comparison finds it halfway on average.
  */
 import { hrtime } from 'node:process';
-import { P2mType } from '../hypervisor/p2m.js';
+import { P2mType } from '../shared/p2m.js';
 import { ChecksumScan, DeviceTrackedScan, MemcmpScan, TrackDirtyVramScan, type DirtyScan, type ScanCost } from '../device-model/devices/vga/dirty-scan.js';
 import { Vram, VRAM_PAGE_SHIFT, VRAM_PAGE_SIZE } from '../device-model/devices/vga/vram.js';
 import { createDirtyVramBuffer, DirtyVram } from '../shared/dirty-vram.js';

@@ -10,7 +10,7 @@
  * unsigned and lets a wrap address other guest memory; hvmsim refuses such a request instead,
  * as no honest hypervisor sends one (Xen clips REP I/O to contiguous memory).
  */
-import { P2mType, PAGE_SHIFT } from '../hypervisor/p2m.js';
+import { P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 
 const FOUR_GIB = 0x1_0000_0000;
 

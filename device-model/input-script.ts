@@ -26,14 +26,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostNowNs } from '../shared/host-clock.js';
+import type { InputEvent } from '../shared/input-event.js';
 import type { I8042, InputLatencyProbe } from './devices/i8042.js';
 import { KEYS, Ps2Keyboard } from './devices/ps2-keyboard.js';
 import { BUTTON_LEFT, BUTTON_MIDDLE, BUTTON_RIGHT } from './devices/ps2-mouse.js';
 
-export type InputEvent =
-  | { readonly atUs: number; readonly kind: 'move'; readonly dx: number; readonly dy: number }
-  | { readonly atUs: number; readonly kind: 'button'; readonly button: number; readonly down: boolean }
-  | { readonly atUs: number; readonly kind: 'key'; readonly key: string; readonly press: boolean; readonly release: boolean };
 
 export const MAX_MOVE = 1023;
 /** Events one script may hold (after repeats): enough for bursts, small enough to pass to a worker. */

@@ -4,7 +4,7 @@
  */
 import type { Cpu } from './cpu/cpu.js';
 import { ExitReason, IoDir } from './cpu/exit.js';
-import { P2mType } from './p2m.js';
+import { P2mType } from '../shared/p2m.js';
 import { VCPU_COUNTER_INDEX, type VcpuCounter } from '../shared/run-stats.js';
 
 export interface ExitHandlers {

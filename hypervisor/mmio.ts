@@ -10,7 +10,7 @@ import { IOREQ_READ, IOREQ_TYPE_COPY, IOREQ_WRITE } from '../shared/ioreq.js';
 import type { Cpu } from './cpu/cpu.js';
 import { IoDir } from './cpu/exit.js';
 import type { IoreqClient } from './ioreq-client.js';
-import { P2mType, PAGE_SHIFT } from './p2m.js';
+import { P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 
 export interface MmioCounters {
   mmio: number;

@@ -14,7 +14,7 @@
  * Layout (Int32 words): 0 tracked first frame (pfn), 1 tracked frame count (0 = off),
  * 2–3 reserved, then the bitmap (one bit per frame of VRAM).
  */
-import { P2mType } from '../hypervisor/p2m.js';
+import { P2mType } from './p2m.js';
 
 const W_FIRST = 0;
 const W_COUNT = 1;

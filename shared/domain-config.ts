@@ -3,7 +3,7 @@
  * and the platform the toolstack built. Plain numbers, strings and SharedArrayBuffers only, so it
  * crosses to a worker by structured clone with the buffers still shared.
  */
-import type { InputEvent } from '../device-model/input-script.js';
+import type { InputEvent } from './input-event.js';
 import type { DomainSharedMemory } from './domain-layout.js';
 import type { VgaConfig } from './vga-config.js';
 

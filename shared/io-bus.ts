@@ -7,6 +7,7 @@
  * built from the same registrations (v86's io.js does the same), because the lookup sits
  * on every exit.
  */
+import { PAGE_SHIFT } from './p2m.js';
 
 export type AccessSize = 1 | 2 | 4 | 8;
 
@@ -46,8 +47,6 @@ export interface MmioRange {
 }
 
 export class BusConflictError extends Error {}
-
-const PAGE_SHIFT = 12;
 
 export class IoBus {
   private readonly ports: (PortDevice | undefined)[] = new Array(0x10000);

@@ -18,7 +18,7 @@ import { ExitReason, IoDir } from '../hypervisor/cpu/exit.js';
 import { RunAbort } from '../hypervisor/cpu/fault.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
-import { createP2mBuffer, P2mType } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType } from '../shared/p2m.js';
 import { buildOracle, runNative } from './native/native-oracle.js';
 import {
   baseData, COMPARED_FLAGS, generateCases, hex, type CpuCase, type CpuOutcome,

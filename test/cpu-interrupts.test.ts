@@ -9,7 +9,7 @@ import { ExitReason } from '../hypervisor/cpu/exit.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
 import { intrAssist } from '../hypervisor/intr-assist.js';
-import { createP2mBuffer, P2mType } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType } from '../shared/p2m.js';
 
 const CODE = 0x10000;
 const IDT = 0x2000;

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { IoBus, type AccessSize, type MmioDevice } from '../shared/io-bus.js';
 import { IoreqRecord, IOREQ_READ, IOREQ_TYPE_COPY, IOREQ_WRITE } from '../shared/ioreq.js';
 import { DM_COUNTERS } from '../shared/run-stats.js';
-import { createP2mBuffer, P2mType } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType } from '../shared/p2m.js';
 import { IoreqDispatcher } from '../device-model/ioreq-dispatch.js';
 import { GuestRam } from '../device-model/guest-ram.js';
 import { createPcPciHost } from '../device-model/devices/i440fx-chipset.js';

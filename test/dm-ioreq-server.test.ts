@@ -4,7 +4,7 @@
  * The last block checks the dispatcher's MMIO paths directly, since no MMIO device exists yet.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createP2mBuffer, P2mType, PAGE_SIZE } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType, PAGE_SIZE } from '../shared/p2m.js';
 import { IoBus, type AccessSize, type MmioDevice } from '../shared/io-bus.js';
 import {
   IOREQ_READ,

@@ -13,7 +13,7 @@ import { Cpu } from '../hypervisor/cpu/cpu.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
 import { EINVAL, ENOSYS, handleHypercall, HYPERVISOR_vcpu_op, VCPUOP_up } from '../hypervisor/hypercalls.js';
-import { createP2mBuffer } from '../hypervisor/p2m.js';
+import { createP2mBuffer } from '../shared/p2m.js';
 import { decodeControlMessage, encodeControlMessage } from '../shared/control-messages.js';
 import { debugExitStatus, guestElf, GuestExitCode } from './support/guest-files.js';
 import { runHvmsim } from './support/hvmsim-cli.js';

@@ -5,7 +5,7 @@
  * model fetches and clears, re-protects, then reads VRAM) loses no write wherever a refresh falls.
  */
 import { describe, expect, it } from 'vitest';
-import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { createDirtyVramBuffer, DirtyVram } from '../shared/dirty-vram.js';
 import { DM_COUNTER_INDEX, DM_COUNTERS } from '../shared/run-stats.js';
 import type { ScanStrategy, VgaMode } from '../shared/vga-config.js';

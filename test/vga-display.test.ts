@@ -4,7 +4,7 @@
  * that touch dirty pages, palette changes redrawing everything, and the counters.
  */
 import { describe, expect, it } from 'vitest';
-import { createP2mBuffer } from '../hypervisor/p2m.js';
+import { createP2mBuffer } from '../shared/p2m.js';
 import { createDirtyVramBuffer } from '../shared/dirty-vram.js';
 import { DM_COUNTER_INDEX, DM_COUNTERS } from '../shared/run-stats.js';
 import type { VgaMode } from '../shared/vga-config.js';

@@ -4,7 +4,7 @@
  * as COPY ioreqs through the real dispatcher, and the std VGA's PCI function.
  */
 import { describe, expect, it } from 'vitest';
-import { createP2mBuffer, P2mType, PAGE_SIZE } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType, PAGE_SIZE } from '../shared/p2m.js';
 import { IoBus } from '../shared/io-bus.js';
 import { IOREQ_READ, IOREQ_TYPE_COPY, IOREQ_WRITE, IoreqRecord } from '../shared/ioreq.js';
 import { DM_COUNTERS } from '../shared/run-stats.js';

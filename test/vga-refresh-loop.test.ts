@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createP2mBuffer, P2mType, PAGE_SIZE } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType, PAGE_SIZE } from '../shared/p2m.js';
 import { BufferedIoreqProducer } from '../shared/buffered-ioreq.js';
 import { ByteRing, createByteRing } from '../shared/byte-ring.js';
 import { decodeControlMessage, type ControlMessage } from '../shared/control-messages.js';

@@ -4,14 +4,14 @@
  * channels, and every shared buffer the workers map. Produces the DomainConfig both kinds of
  * worker start from.
  */
-import type { InputEvent } from '../device-model/input-script.js';
+import type { InputEvent } from '../shared/input-event.js';
 import { IRQ_STAMP_SLOTS, type DomainConfig, type PciBarAssignment } from '../shared/domain-config.js';
 import { createDomainControlBuffer } from '../shared/domain-control.js';
 import { attachDomainSharedMemory, createDomainSharedMemory, createIoreqServerPorts, type AttachedDomain } from '../shared/domain-layout.js';
 import { createIoreqServerRangesBuffer } from '../shared/ioreq-server-ranges.js';
 import { createStatsBuffer } from '../shared/run-stats.js';
 import { createByteRing } from '../shared/byte-ring.js';
-import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { createDirtyVramBuffer } from '../shared/dirty-vram.js';
 import { SCAN_STRATEGIES, STD_VGA_BDF, VGA_MODES, VRAM_BYTES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
 import { placeGuestImage, type GuestImage } from './elf-loader.js';

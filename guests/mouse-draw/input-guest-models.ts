@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KEYS } from '../../device-model/devices/ps2-keyboard.js';
 import { encodePacket } from '../../device-model/devices/ps2-mouse.js';
-import { parseInputScript, type InputEvent } from '../../device-model/input-script.js';
+import { parseInputScript } from '../../device-model/input-script.js';
+import type { InputEvent } from '../../shared/input-event.js';
 import { crc32, hex32 } from '../vga-models/frame-crc32.js';
 import { cmdlineUint } from '../vga-models/model-frame.js';
 

@@ -4,7 +4,7 @@
  * block remembers the blocks that followed it last time, so the common path from one block
  * to the next skips the map lookup (QEMU's TB chaining, in miniature).
  */
-import { P2mType, PAGE_SHIFT } from '../p2m.js';
+import { P2mType, PAGE_SHIFT } from '../../shared/p2m.js';
 import type { Cpu } from './cpu.js';
 import { decodeBlock } from './decoder.js';
 import type { Insn } from './insn.js';

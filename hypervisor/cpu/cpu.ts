@@ -8,7 +8,7 @@
  * HLT, VMCALL and CPUID leave through `onExit` with `exit` describing them, exactly as a VM
  * exit would; the hypervisor dispatches them through its exit table and resumes the CPU.
  */
-import { P2mType, PAGE_SHIFT } from '../p2m.js';
+import { P2mType, PAGE_SHIFT } from '../../shared/p2m.js';
 import { BlockCache, FetchFault, type Block } from './block-cache.js';
 import { compileBlock } from './block-compiler.js';
 import { ExitInfo, ExitReason, IoDir } from './exit.js';

@@ -8,7 +8,7 @@
  * part-way leaves the state an interrupted REP instruction would leave, and the instruction
  * restarts where it stopped.
  */
-import { P2mType, PAGE_SHIFT } from '../p2m.js';
+import { P2mType, PAGE_SHIFT } from '../../shared/p2m.js';
 import type { Cpu } from './cpu.js';
 import { ExitReason, IoDir } from './exit.js';
 import type { Insn } from './insn.js';

@@ -8,7 +8,7 @@
  * access can go straight to `ram`. They are cleared for frames that hold decoded code, so a
  * write there reaches the slow path and invalidates the cached translations.
  */
-import { FRAME_COUNT, P2mType, PAGE_SHIFT, PAGE_SIZE } from '../p2m.js';
+import { FRAME_COUNT, P2mType, PAGE_SHIFT, PAGE_SIZE } from '../../shared/p2m.js';
 
 export interface DirectMapping {
   readonly base: number; // guest-physical, page aligned

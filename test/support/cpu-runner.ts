@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cpu as CpuType } from '../../hypervisor/cpu/cpu.js';
 import { GuestMemory } from '../../hypervisor/cpu/guest-memory.js';
-import { createP2mBuffer, P2mType } from '../../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType } from '../../shared/p2m.js';
 import { CODE_BASE, DATA_BASE, DATA_SIZE, dataDiff, initialData, type CpuCase, type CpuOutcome } from './cpu-cases.js';
 
 export const CPU_SOURCE = fileURLToPath(new URL('../../hypervisor/cpu/cpu.ts', import.meta.url));

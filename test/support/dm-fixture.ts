@@ -13,7 +13,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { createP2mBuffer, P2mType, PAGE_SIZE } from '../../hypervisor/p2m.js';
+import { createP2mBuffer, P2mType, PAGE_SIZE } from '../../shared/p2m.js';
 import { BufferedIoreqProducer } from '../../shared/buffered-ioreq.js';
 import { ByteRing } from '../../shared/byte-ring.js';
 import { decodeControlMessage, type ControlMessage } from '../../shared/control-messages.js';
