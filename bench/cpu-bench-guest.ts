@@ -11,12 +11,12 @@ import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
 import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { parseGuestImage, placeGuestImage } from '../toolstack/elf-loader.js';
-import { writeMultibootInfo } from '../toolstack/multiboot.js';
+import { firmwareMemoryMap } from '../toolstack/firmware-memory-map.js';
+import { writeMultibootHandover } from '../toolstack/multiboot.js';
+import { multibootBootState, writeBootGdt } from '../toolstack/multiboot-boot-state.js';
 
 /** Guest RAM, as QEMU's -m 32 (the default of test/support/qemu.ts). */
 const RAM_BYTES = 32 << 20;
-/** Where the multiboot information goes: low memory, below the 1 MiB load address. */
-const MB_INFO_ADDR = 0x9000;
 const COM1 = 0x3f8;
 const COM1_LCR = COM1 + 3;
 const COM1_LSR = COM1 + 5;
@@ -66,7 +66,14 @@ export function loadGuest(elfPath: string, compileThreshold?: number): LoadedGue
   const mem = new GuestMemory(new SharedArrayBuffer(RAM_BYTES), createP2mBuffer());
   mem.setType(0, RAM_BYTES >>> PAGE_SHIFT, P2mType.RAM_RW);
   placeGuestImage(mem.ram, image);
-  const info = writeMultibootInfo(mem.ram, MB_INFO_ADDR, { ramBytes: RAM_BYTES });
+  const handover = writeMultibootHandover(mem.ram, {
+    ramBytes: RAM_BYTES,
+    kernelLow: image.low,
+    kernelHigh: image.high,
+    cmdline: `${elfPath} `,
+    memoryMap: firmwareMemoryMap(RAM_BYTES),
+  });
+  writeBootGdt(mem.ram);
 
   const bytes: number[] = [];
   let lcr = 0;
@@ -108,7 +115,7 @@ export function loadGuest(elfPath: string, compileThreshold?: number): LoadedGue
     }
   });
   if (compileThreshold !== undefined) cpu.compileThreshold = compileThreshold;
-  cpu.resetMultiboot(image.entry, info.infoAddr);
+  cpu.loadBootState(multibootBootState(image.entry, handover.memUpperKiB));
   return {
     cpu,
     mem,

@@ -110,6 +110,7 @@ export async function runTrial(scenario: Scenario, screenshot?: string): Promise
         domid: i + 1,
         name: `${scenario.name}-${i}`.slice(0, 64),
         memoryMiB: spec.memoryMiB,
+        kernelPath: guestImagePath(spec.guest),
         vcpus: spec.vcpus,
         cmdline: spec.cmdline,
         spin: spec.spin,

@@ -13,8 +13,9 @@ function str4(s: string, at: number): number {
   return s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24);
 }
 
-// Leaf 1 EDX: TSC(4) MSR(5) CX8(8) APIC(9) SEP(11) CMOV(15) PAT(16). No FPU(0), no MMX/SSE.
-const LEAF1_EDX = (1 << 4) | (1 << 5) | (1 << 8) | (1 << 9) | (1 << 11) | (1 << 15) | (1 << 16);
+// Leaf 1 EDX: TSC(4) MSR(5) CX8(8) SEP(11) CMOV(15) PAT(16). No FPU(0), no MMX/SSE, and no
+// APIC(9) while the platform has no local APIC (a kernel that sees the bit maps 0xFEE00000).
+const LEAF1_EDX = (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 15) | (1 << 16);
 // Leaf 1 ECX bit 31: running under a hypervisor.
 const LEAF1_ECX = 1 << 31;
 // Family 6, model 15, stepping 11 (a Core 2 of the VT-x era).

@@ -126,10 +126,10 @@ export class Vcpu implements ExitHandlers {
     if (vga.mode === 'shared' || vga.mode === 'shared-dirty') mem.mapDirect(vga.lfbAddress, new Uint8Array(vga.vram));
     this.cpu = new Cpu(mem, exitDispatcher(this, this.counters));
     this.cpu.kick = this.domain.irqLines.kickView(vcpu);
-    if (vcpu === 0) this.cpu.resetMultiboot(config.entry, config.multibootInfo);
+    if (vcpu === 0) this.cpu.loadBootState(config.boot);
     else if (env.start) {
-      // VCPUOP_up (hypercalls.ts): -kernel's state at the given entry and stack, EAX = vCPU id.
-      this.cpu.resetMultiboot(env.start.eip, 0);
+      // VCPUOP_up (hypercalls.ts): -kernel's state (its GDT too) at the given entry and stack, EAX = vCPU id.
+      this.cpu.loadBootState({ ...config.boot, eip: env.start.eip });
       this.cpu.regs[Reg.EAX] = vcpu;
       this.cpu.regs[Reg.ESP] = env.start.esp;
     }

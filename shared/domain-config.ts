@@ -3,6 +3,7 @@
  * and the platform the toolstack built. Plain numbers, strings and SharedArrayBuffers only, so it
  * crosses to a worker by structured clone with the buffers still shared.
  */
+import type { BootCpuState } from './boot-cpu-state.js';
 import type { InputEvent } from './input-event.js';
 import type { DomainSharedMemory } from './domain-layout.js';
 import type { VgaConfig } from './vga-config.js';
@@ -35,9 +36,8 @@ export interface DomainConfig {
   consoleIn: SharedArrayBuffer;
   /** A port in the device model's event-channel table the toolstack sets pending to wake it. */
   dmControlPort: number;
-  /** vCPU 0's start: multiboot entry point and info address. */
-  entry: number;
-  multibootInfo: number;
+  /** vCPU 0's start: the loader's handover (shared/boot-cpu-state.ts). */
+  boot: BootCpuState;
   /** BARs as the domain builder assigned them (hvmloader's job in Xen). */
   pciBars: PciBarAssignment[];
   /** Spin budget before Atomics.wait on the ioreq path (measured: bench/ioreq-bench). */

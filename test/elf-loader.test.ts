@@ -3,12 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GuestImageError, parseGuestImage, placeGuestImage, readGuestImage } from '../toolstack/elf-loader.js';
+import { E820Type, firmwareMemoryMap } from '../toolstack/firmware-memory-map.js';
 import {
   findMultibootHeader,
+  memUpperFromMap,
   MULTIBOOT_HEADER_MAGIC,
-  MULTIBOOT_INFO_BYTES,
-  MultibootInfoFlag,
-  writeMultibootInfo,
+  MULTIBOOT_INFO_ADDR,
+  MULTIBOOT_INFO_FLAGS,
+  MULTIBOOT_LOADER_NAME,
+  MULTIBOOT_MMAP_ADDR,
+  MultibootLayoutError,
+  writeMultibootHandover,
 } from '../toolstack/multiboot.js';
 
 // ---- a builder for small synthetic images ----
@@ -32,7 +37,7 @@ interface ImageSpec {
   phentsize?: number;
   phoff?: number;
   segments?: SegmentSpec[];
-  multiboot?: { offset: number; flags?: number; checksum?: number } | null;
+  multiboot?: { offset: number; flags?: number; checksum?: number; aout?: [number, number, number, number, number] } | null;
   size?: number;
 }
 
@@ -78,6 +83,7 @@ function buildImage(spec: ImageSpec = {}): Uint8Array {
     v.setUint32(mb.offset, MULTIBOOT_HEADER_MAGIC, true);
     v.setUint32(mb.offset + 4, flags, true);
     v.setUint32(mb.offset + 8, mb.checksum ?? (-(MULTIBOOT_HEADER_MAGIC + flags)) >>> 0, true);
+    mb.aout?.forEach((w, k) => v.setUint32(mb.offset + 12 + 4 * k, w, true));
   }
   return bytes;
 }
@@ -99,7 +105,7 @@ describe('parseGuestImage', () => {
   it('accepts a minimal multiboot ELF and describes its segments', () => {
     const img = parseGuestImage(buildImage());
     expect(img.entry).toBe(0x100000);
-    expect(img.multiboot).toEqual({ offset: 0x100, flags: 3 });
+    expect(img.multiboot).toEqual({ offset: 0x100, flags: 3, warnings: [] });
     expect(img.segments).toHaveLength(1);
     const [s] = img.segments;
     expect(s!.paddr).toBe(0x100000);
@@ -184,20 +190,70 @@ describe('parseGuestImage', () => {
     expect(errorOf(buildImage({ multiboot: { offset: 8192 } }))).toMatch(/no multiboot header/);
   });
 
-  it('refuses multiboot features it does not provide', () => {
-    expect(errorOf(buildImage({ multiboot: { offset: 0x100, flags: 0x10003 } }))).toMatch(/a\.out kludge \(flag 16\)/);
-    expect(errorOf(buildImage({ multiboot: { offset: 0x100, flags: 0x7 } }))).toMatch(/video mode \(flag 2\)/);
-    expect(errorOf(buildImage({ multiboot: { offset: 0x100, flags: 0x103 } }))).toMatch(/unknown features \(flags 0x100\)/);
-    // Optional bits above 16 (other than the a.out kludge) and no bits at all are fine.
-    expect(parseGuestImage(buildImage({ multiboot: { offset: 0x100, flags: 0x20000 } })).multiboot.flags).toBe(0x20000);
+  it('runs images asking for a video mode or unknown features with a warning, as QEMU does', () => {
+    const video = parseGuestImage(buildImage({ multiboot: { offset: 0x100, flags: 0x7 } }));
+    expect(video.multiboot.warnings).toEqual([expect.stringMatching(/video mode \(flag 2\)/)]);
+    const unknown = parseGuestImage(buildImage({ multiboot: { offset: 0x100, flags: 0x103 } }));
+    expect(unknown.multiboot.warnings).toEqual([expect.stringMatching(/unknown features \(flags 0x100\)/)]);
+    // Optional bits above 16 (other than the a.out kludge) and no bits at all need nothing.
+    expect(parseGuestImage(buildImage({ multiboot: { offset: 0x100, flags: 0x20000 } })).multiboot.warnings).toEqual([]);
     expect(parseGuestImage(buildImage({ multiboot: { offset: 0x100, flags: 0 } })).multiboot.flags).toBe(0);
+  });
+
+  it('loads an a.out-kludge image from the header fields, whatever the file format', () => {
+    // A raw file: header at offset 0x40; header_addr 0x200040 puts load_addr 0x200000 at file offset 0.
+    const bytes = new Uint8Array(0x300);
+    for (let k = 0; k < bytes.length; k++) bytes[k] = k & 0xff;
+    const v = new DataView(bytes.buffer);
+    const at = 0x40;
+    const put = (fields: number[]): void => {
+      const flags = 0x10003;
+      v.setUint32(at, MULTIBOOT_HEADER_MAGIC, true);
+      v.setUint32(at + 4, flags, true);
+      v.setUint32(at + 8, -(MULTIBOOT_HEADER_MAGIC + flags) >>> 0, true);
+      fields.forEach((w, k) => v.setUint32(at + 12 + 4 * k, w, true));
+    };
+    put([0x200040, 0x200000, 0x200200, 0x201000, 0x200080]);
+    const img = parseGuestImage(bytes);
+    expect(img.entry).toBe(0x200080);
+    expect(img.low).toBe(0x200000);
+    expect(img.high).toBe(0x201000);
+    expect(img.segments).toHaveLength(1);
+    expect(img.segments[0]!.paddr).toBe(0x200000);
+    expect(img.segments[0]!.memSize).toBe(0x1000);
+    expect([...img.segments[0]!.fileBytes.subarray(0x100, 0x102)]).toEqual([0x00, 0x01]);
+    expect(img.segments[0]!.fileBytes.byteLength).toBe(0x200);
+    // load_end_addr 0: to the end of the file; bss_end_addr 0: no BSS.
+    put([0x200040, 0x200000, 0, 0, 0x200080]);
+    expect(parseGuestImage(bytes).segments[0]!.memSize).toBe(0x300);
+    // The checks QEMU makes, each one line.
+    put([0x1fffff, 0x200000, 0, 0, 0]);
+    expect(errorOf(bytes)).toMatch(/header_addr 0x1fffff is below load_addr 0x200000/);
+    put([0x200080, 0x200000, 0, 0, 0]);
+    expect(errorOf(bytes)).toMatch(/would lie before the start of the file/);
+    put([0x200040, 0x200000, 0x1ff000, 0, 0]);
+    expect(errorOf(bytes)).toMatch(/load_end_addr 0x1ff000 is below load_addr/);
+    put([0x200040, 0x200000, 0x200400, 0, 0]);
+    expect(errorOf(bytes)).toMatch(/runs past the end of the file/);
+    put([0x200040, 0x200000, 0x200200, 0x200100, 0]);
+    expect(errorOf(bytes)).toMatch(/bss_end_addr 0x200100 is below the end of the loaded file data 0x200200/);
+    put([0x200040, 0x200000, 0x200200, 0x201000, 0x200080]);
+    expect(errorOf(bytes, { ramBytes: 0x200800 })).toMatch(/outside guest RAM/);
+    // Truncated address fields.
+    expect(errorOf(bytes.subarray(0, at + 20))).toMatch(/address fields lie past the end of the file/);
+  });
+
+  it('uses the a.out fields for an ELF that asks for the kludge', () => {
+    const img = parseGuestImage(buildImage({ multiboot: { offset: 0x100, flags: 0x10003, aout: [0x100100, 0x100000, 0x100200, 0x102000, 0x100180] } }));
+    expect(img.entry).toBe(0x100180);
+    expect(img.segments[0]!.memSize).toBe(0x2000);
   });
 
   it('skips a magic word with a bad checksum and finds a later good header', () => {
     const bytes = buildImage({ multiboot: { offset: 0x140 } });
     new DataView(bytes.buffer).setUint32(0x100, MULTIBOOT_HEADER_MAGIC, true);
     const found = findMultibootHeader(bytes);
-    expect(found).toEqual({ ok: true, header: { offset: 0x140, flags: 3 } });
+    expect(found).toEqual({ ok: true, header: { offset: 0x140, flags: 3, warnings: [] } });
   });
 });
 
@@ -234,42 +290,82 @@ describe('readGuestImage and placeGuestImage', () => {
   });
 });
 
-describe('writeMultibootInfo', () => {
-  it('writes flags, mem_lower = 639 and mem_upper = KiB above 1 MiB, zeroing the rest', () => {
-    const mem = new Uint8Array(0x10000).fill(0xcc);
-    const layout = writeMultibootInfo(mem, 0x9000, { ramBytes: 32 << 20 });
-    const v = new DataView(mem.buffer);
-    expect(layout).toEqual({ infoAddr: 0x9000, flags: MultibootInfoFlag.MEMORY, memLowerKiB: 639, memUpperKiB: 31744, end: 0x9000 + 88 });
-    expect(v.getUint32(0x9000, true)).toBe(1);
-    expect(v.getUint32(0x9004, true)).toBe(639);
-    expect(v.getUint32(0x9008, true)).toBe(31744);
-    expect([...mem.subarray(0x900c, 0x9000 + MULTIBOOT_INFO_BYTES)].every((b) => b === 0)).toBe(true);
-    expect(mem[0x8fff]).toBe(0xcc);
-    expect(mem[0x9000 + MULTIBOOT_INFO_BYTES]).toBe(0xcc);
-    expect(writeMultibootInfo(mem, 0, { ramBytes: 0x100000 + 1023 }).memUpperKiB).toBe(0);
+describe('the multiboot handover', () => {
+  const RAM = 32 << 20;
+  const map = firmwareMemoryMap(RAM);
+  const u32 = (mem: Uint8Array, a: number): number => new DataView(mem.buffer).getUint32(a, true);
+  const str = (mem: Uint8Array, a: number): string => new TextDecoder().decode(mem.subarray(a, mem.indexOf(0, a)));
+
+  it('the memory map is SeaBIOS\'s for the pc machine, and mem_upper follows its RAM from 1 MiB', () => {
+    expect(map.map((e) => [e.base, e.length, e.type])).toEqual([
+      [0, 0x9fc00, E820Type.RAM],
+      [0x9fc00, 0x400, E820Type.RESERVED],
+      [0xf0000, 0x10000, E820Type.RESERVED],
+      [0x100000, RAM - 0x20000 - 0x100000, E820Type.RAM],
+      [RAM - 0x20000, 0x20000, E820Type.RESERVED],
+      [0xfffc0000, 0x40000, E820Type.RESERVED],
+    ]);
+    expect(memUpperFromMap(map)).toBe((RAM - 0x20000 - 0x100000) / 1024);
+    // Out of order, in two touching pieces: still followed.
+    expect(memUpperFromMap([{ base: 0x300000, length: 0x100000, type: 1 }, { base: 0x100000, length: 0x200000, type: 1 }])).toBe(3072);
+    expect(memUpperFromMap([{ base: 0x200000, length: 0x100000, type: 1 }])).toBe(0);
+    expect(() => firmwareMemoryMap(0x100000)).toThrow(/at least 2 MiB/);
   });
 
-  it('places the command line after the structure, NUL-terminated, and sets its flag', () => {
-    const mem = new Uint8Array(0x1000).fill(0xcc);
-    const layout = writeMultibootInfo(mem, 0x100, { ramBytes: 64 << 20, cmdline: 'console=ttyS0 x' });
-    const v = new DataView(mem.buffer);
-    expect(layout.flags).toBe(MultibootInfoFlag.MEMORY | MultibootInfoFlag.CMDLINE);
-    expect(layout.cmdlineAddr).toBe(0x100 + 88);
-    expect(v.getUint32(0x100, true)).toBe(5);
-    expect(v.getUint32(0x100 + 16, true)).toBe(0x158);
-    expect(new TextDecoder().decode(mem.subarray(0x158, 0x158 + 15))).toBe('console=ttyS0 x');
-    expect(mem[0x158 + 15]).toBe(0);
-    expect(layout.end).toBe(0x158 + 16);
-    expect(mem[layout.end]).toBe(0xcc);
+  it('lays out descriptors, strings and page-aligned modules after the kernel, as QEMU does', () => {
+    const mem = new Uint8Array(RAM).fill(0xcc);
+    const h = writeMultibootHandover(mem, {
+      ramBytes: RAM,
+      kernelLow: 0x100000,
+      kernelHigh: 0x106460,
+      cmdline: 'k.elf console=ttyS0',
+      modules: [
+        { bytes: new Uint8Array([1, 2, 3]), string: 'a.bin x' },
+        { bytes: new Uint8Array(0x1001).fill(7), string: 'b.bin' },
+      ],
+      memoryMap: map,
+    });
+    expect(h.infoAddr).toBe(MULTIBOOT_INFO_ADDR);
+    expect(h.modsAddr).toBe(0x107000); // page_align(kernel size) past the load address
+    const strings = 0x107000 + 2 * 16;
+    expect(h.modules).toEqual([
+      { start: 0x108000, end: 0x108003, stringAddr: strings },
+      { start: 0x109000, end: 0x10a001, stringAddr: strings + 8 },
+    ]);
+    expect(h.cmdlineAddr).toBe(strings + 8 + 6);
+    expect(str(mem, h.cmdlineAddr)).toBe('k.elf console=ttyS0');
+    expect(str(mem, u32(mem, MULTIBOOT_INFO_ADDR + 64))).toBe(MULTIBOOT_LOADER_NAME);
+    expect(u32(mem, MULTIBOOT_INFO_ADDR)).toBe(MULTIBOOT_INFO_FLAGS);
+    expect(MULTIBOOT_INFO_FLAGS).toBe(0x24f);
+    expect(u32(mem, MULTIBOOT_INFO_ADDR + 4)).toBe(639);
+    expect(u32(mem, MULTIBOOT_INFO_ADDR + 8)).toBe(h.memUpperKiB);
+    expect(u32(mem, MULTIBOOT_INFO_ADDR + 12)).toBe(0x8000ffff);
+    expect([u32(mem, 0x107000), u32(mem, 0x107004), str(mem, u32(mem, 0x107008)), u32(mem, 0x10700c)]).toEqual([0x108000, 0x108003, 'a.bin x', 0]);
+    expect([...mem.subarray(0x108000, 0x108004)]).toEqual([1, 2, 3, 0]); // the rest of the page is zeroed
+    expect(mem[0x10a001]).toBe(0xcc); // nothing written past the last module
+    expect(u32(mem, MULTIBOOT_INFO_ADDR + 44)).toBe(map.length * 24);
+    expect(u32(mem, MULTIBOOT_INFO_ADDR + 48)).toBe(MULTIBOOT_MMAP_ADDR);
+    expect([u32(mem, MULTIBOOT_MMAP_ADDR), u32(mem, MULTIBOOT_MMAP_ADDR + 4), u32(mem, MULTIBOOT_MMAP_ADDR + 12)]).toEqual([20, 0, 0x9fc00]);
   });
 
-  it('refuses addresses and sizes that do not fit', () => {
-    const mem = new Uint8Array(0x1000);
-    expect(() => writeMultibootInfo(mem, 0x1000 - 84, { ramBytes: 32 << 20 })).toThrow(/does not fit/);
-    expect(() => writeMultibootInfo(mem, 0x1000 - 88, { ramBytes: 32 << 20 })).not.toThrow();
-    expect(() => writeMultibootInfo(mem, 0xf00, { ramBytes: 32 << 20, cmdline: 'x'.repeat(200) })).toThrow(/does not fit/);
-    expect(() => writeMultibootInfo(mem, 2, { ramBytes: 32 << 20 })).toThrow(/4-byte-aligned/);
-    expect(() => writeMultibootInfo(mem, 0, { ramBytes: 0x80000 })).toThrow(/at least 1 MiB/);
-    expect(() => writeMultibootInfo(mem, 0, { ramBytes: 32 << 20, cmdline: 'a\0b' })).toThrow(/NUL/);
+  it('mods_addr points past the kernel even without modules', () => {
+    const mem = new Uint8Array(RAM);
+    const h = writeMultibootHandover(mem, { ramBytes: RAM, kernelLow: 0x100000, kernelHigh: 0x101000, cmdline: '', memoryMap: map });
+    expect(h.modsAddr).toBe(0x101000);
+    expect(u32(mem, MULTIBOOT_INFO_ADDR + 20)).toBe(0);
+    expect(u32(mem, MULTIBOOT_INFO_ADDR + 24)).toBe(0x101000);
+    expect(str(mem, h.cmdlineAddr)).toBe('');
+  });
+
+  it('refuses what does not fit, in one line', () => {
+    const mem = new Uint8Array(RAM);
+    const big = { bytes: new Uint8Array(RAM), string: 'huge.img' };
+    expect(() => writeMultibootHandover(mem, { ramBytes: RAM, kernelLow: 0x100000, kernelHigh: 0x101000, cmdline: '', modules: [big], memoryMap: map })).toThrow(
+      MultibootLayoutError,
+    );
+    expect(() => writeMultibootHandover(mem, { ramBytes: RAM, kernelLow: 0x8000, kernelHigh: 0x9000, cmdline: '', memoryMap: map })).toThrow(
+      /overlap the multiboot information/,
+    );
+    expect(() => writeMultibootHandover(mem, { ramBytes: RAM, kernelLow: 0x100000, kernelHigh: 0x101000, cmdline: 'a\0b', memoryMap: map })).toThrow(/NUL/);
   });
 });

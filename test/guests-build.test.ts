@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readGuestImage } from '../toolstack/elf-loader.js';
 import { COMPUTE_SIZES } from '../guests/compute/compute-model.js';
 import {
+  BOOT_STATE_GUESTS,
   expectedSerial,
   GUEST_NAMES,
   GUEST_TOOLCHAIN_FILE,
@@ -58,7 +59,7 @@ describe('guest images', () => {
       );
       ctx.skip();
     }
-    for (const name of GUEST_NAMES) {
+    for (const name of [...GUEST_NAMES, ...BOOT_STATE_GUESTS]) {
       const rebuilt = readFileSync(path.join(out, `${name}.elf`));
       const original = readFileSync(guestElf(name));
       expect(rebuilt.equals(original), `${name}.elf differs from a fresh build: run npm run guests and commit`).toBe(true);

@@ -4,10 +4,10 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SCAN_STRATEGIES, VGA_MODES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
-import { DEFAULT_REFRESH_HZ, DEFAULT_VGA_MODE, MAX_VCPUS } from './domain-builder.js';
+import { DEFAULT_REFRESH_HZ, DEFAULT_VGA_MODE, MAX_MEMORY_MIB, MAX_VCPUS, MIN_MEMORY_MIB } from './domain-builder.js';
 import { EXIT_USAGE } from './exit-status.js';
 import { benchCommand } from './bench-command.js';
-import { runCommand } from './run-command.js';
+import { runCommand, type ModuleArgument } from './run-command.js';
 
 function integerOption(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -28,6 +28,16 @@ interface RunCliOptions {
   screenshot?: string;
   vcpus: number;
   input?: string;
+  module: ModuleArgument[];
+}
+
+/** `--module FILE[,STRING]`: the module's string is FILE, then a space and STRING if given (QEMU's -initrd "FILE STRING" item). */
+function moduleOption(value: string, previous: ModuleArgument[]): ModuleArgument[] {
+  const comma = value.indexOf(',');
+  const path = comma < 0 ? value : value.slice(0, comma);
+  if (path === '') throw new InvalidArgumentError('--module needs a file: --module FILE[,STRING]');
+  const args = comma < 0 ? undefined : value.slice(comma + 1);
+  return [...previous, { path, string: args === undefined || args === '' ? path : `${path} ${args}` }];
 }
 
 export function buildCli(): Command {
@@ -38,12 +48,13 @@ export function buildCli(): Command {
 
   program
     .command('run')
-    .description('run one guest (multiboot ELF) to completion')
-    .argument('<guest.elf>', 'guest kernel: a multiboot v1 ELF32')
-    .option('--memory <MiB>', 'guest RAM in MiB', integerOption('--memory', 2, 3072), 64)
+    .description('run one guest (multiboot kernel) to completion')
+    .argument('<guest.elf>', 'guest kernel: a multiboot v1 ELF32, or any image with an a.out-kludge multiboot header')
+    .option('--memory <MiB>', 'guest RAM in MiB', integerOption('--memory', MIN_MEMORY_MIB, MAX_MEMORY_MIB), 64)
     .option('--stats <file.json>', 'write counters and timings as JSON')
     .option('--spin <n>', 'a fixed spin budget before sleeping on the ioreq path (default: adaptive, up to 2000)', integerOption('--spin', 0, 1_000_000))
-    .option('--cmdline <text>', 'multiboot command line')
+    .option('--cmdline <text>', "multiboot command line, after the kernel's path (QEMU's -append)")
+    .option('--module <file[,string]>', 'a multiboot module, loaded after the kernel (repeatable; QEMU -initrd "file string")', moduleOption, [])
     .addOption(new Option('--vga <mode>', 'how the frame buffer reaches the device model').choices([...VGA_MODES]).default(DEFAULT_VGA_MODE))
     .addOption(new Option('--scan <strategy>', "how shared mode finds changed pages").choices([...SCAN_STRATEGIES]).default('memcmp'))
     .option('--refresh <hz>', 'display refreshes per second', integerOption('--refresh', 1, 1000), DEFAULT_REFRESH_HZ)
@@ -64,6 +75,7 @@ export function buildCli(): Command {
           screenshot: o.screenshot,
           vcpus: o.vcpus,
           inputScript: o.input,
+          modules: o.module,
         },
         { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin.isTTY ? undefined : process.stdin },
       );

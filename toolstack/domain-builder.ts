@@ -15,14 +15,14 @@ import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { createDirtyVramBuffer } from '../shared/dirty-vram.js';
 import { SCAN_STRATEGIES, STD_VGA_BDF, VGA_MODES, VRAM_BYTES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
 import { placeGuestImage, type GuestImage } from './elf-loader.js';
-import { writeMultibootInfo } from './multiboot.js';
+import { firmwareMemoryMap } from './firmware-memory-map.js';
+import { writeMultibootHandover, type MultibootModule } from './multiboot.js';
+import { multibootBootState, writeBootGdt } from './multiboot-boot-state.js';
 
 /** Legacy VGA window: always emulated by the device model (DESIGN §2). */
 export const VGA_WINDOW = { first: 0xa0000, last: 0xbffff };
 /** hvmloader's default MMIO hole for PCI BARs, up to 4 GiB (LAPIC/IOAPIC live at its top). */
 export const PCI_HOLE_START = 0xf0000000;
-/** Where the multiboot info goes: conventional memory, clear of the BIOS data area. */
-export const MULTIBOOT_INFO_ADDR = 0x9000;
 /** Measured on this machine's 2 cores (npm run bench:ioreq): long enough to catch a reply on the other core. */
 export const DEFAULT_SPIN = 2000;
 
@@ -36,7 +36,12 @@ export interface DomainBuildOptions {
   name: string;
   memoryMiB: number;
   vcpus?: number;
+  /** The kernel's path as the user gave it: the command line starts with it and a space, as under QEMU (without it, only `cmdline`). */
+  kernelPath?: string;
+  /** The text after the path (`--cmdline`, QEMU's -append). */
   cmdline?: string;
+  /** `--module FILE[,STRING]`, in order. */
+  modules?: readonly MultibootModule[];
   /** A fixed spin budget; without it the budget adapts, up to DEFAULT_SPIN. */
   spin?: number;
   vga?: VgaMode;
@@ -65,11 +70,19 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
   if (!SCAN_STRATEGIES.includes(scan)) throw new DomainBuildError(`--scan must be one of ${SCAN_STRATEGIES.join(', ')}, got ${scan}`);
   const refreshHz = opts.refreshHz ?? DEFAULT_REFRESH_HZ;
   if (!(refreshHz > 0 && refreshHz <= 1000)) throw new DomainBuildError(`--refresh must be in 1..1000 Hz, got ${refreshHz}`);
-  const ramBytes = memoryMiB << 20;
+  const ramBytes = memoryMiB * 2 ** 20; // not << 20: 2 GiB and more overflow an int32
   const ram = new SharedArrayBuffer(ramBytes);
   const ramBytesView = new Uint8Array(ram);
   placeGuestImage(ramBytesView, image);
-  writeMultibootInfo(ramBytesView, MULTIBOOT_INFO_ADDR, { ramBytes, cmdline: opts.cmdline });
+  const handover = writeMultibootHandover(ramBytesView, {
+    ramBytes,
+    kernelLow: image.low,
+    kernelHigh: image.high,
+    cmdline: opts.kernelPath === undefined ? (opts.cmdline ?? '') : `${opts.kernelPath} ${opts.cmdline ?? ''}`,
+    modules: opts.modules,
+    memoryMap: firmwareMemoryMap(ramBytes),
+  });
+  writeBootGdt(ramBytesView);
 
   const p2m = createP2mBuffer();
   const types = new Uint8Array(p2m);
@@ -101,8 +114,7 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     stats,
     consoleIn,
     dmControlPort,
-    entry: image.entry,
-    multibootInfo: MULTIBOOT_INFO_ADDR,
+    boot: multibootBootState(image.entry, handover.memUpperKiB),
     pciBars,
     spin: opts.spin ?? DEFAULT_SPIN,
     adaptiveSpin: opts.spin === undefined,

@@ -1,10 +1,12 @@
 /**
- * Guest image loading: check that a file is a multiboot v1 ELF32 i386 executable and list what
- * goes where in guest-physical memory (DESIGN §2). Parsing is pure; only readGuestImage touches
- * the file system. Every problem is a GuestImageError with a one-line message.
+ * Guest image loading: check that a file is a multiboot v1 kernel — an ELF32 i386 executable, or
+ * any file whose multiboot header asks for the a.out kludge (flag 16: load from the header's
+ * address fields, which QEMU uses even for ELF files) — and list what goes where in
+ * guest-physical memory. Parsing is pure; only readGuestImage touches the file system. Every
+ * problem is a GuestImageError with a one-line message.
  */
 import { readFileSync } from 'node:fs';
-import { findMultibootHeader, type MultibootHeader } from './multiboot.js';
+import { aoutLoadRange, findMultibootHeader, type MultibootAoutFields, type MultibootHeader } from './multiboot.js';
 
 /** A guest image that cannot be run; the message is one line naming the problem. */
 export class GuestImageError extends Error {
@@ -26,6 +28,9 @@ export interface GuestImage {
   /** Loadable segments in ascending address order. */
   readonly segments: readonly GuestSegment[];
   readonly multiboot: MultibootHeader;
+  /** The span the image occupies, [low, high): the loader's data follows it (multiboot.ts). */
+  readonly low: number;
+  readonly high: number;
 }
 
 export interface GuestImageOptions {
@@ -56,8 +61,10 @@ function fail(message: string): never {
 
 /** Parse and validate an image held in memory. */
 export function parseGuestImage(bytes: Uint8Array, opts: GuestImageOptions = {}): GuestImage {
+  const early = findMultibootHeader(bytes);
+  if (early.ok && early.header.aout) return parseAoutImage(bytes, { ...early.header, aout: early.header.aout }, opts);
   if (bytes.byteLength < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    fail('not an ELF file (no \\x7fELF magic)');
+    fail(early.ok ? 'not an ELF file (no \\x7fELF magic) and no multiboot header asking for the a.out kludge' : `not an ELF file (no \\x7fELF magic), and ${early.reason}`);
   }
   if (bytes.byteLength < ELF_HEADER_BYTES) fail(`truncated ELF header (${bytes.byteLength} bytes)`);
   const cls = bytes[4]!;
@@ -124,10 +131,29 @@ export function parseGuestImage(bytes: Uint8Array, opts: GuestImageOptions = {})
   const mb = findMultibootHeader(bytes);
   if (!mb.ok) fail(mb.reason);
 
+  const last = loadables[loadables.length - 1]!;
   return {
     entry,
     segments: loadables.map(({ paddr, fileBytes, memSize }) => ({ paddr, fileBytes, memSize })),
     multiboot: mb.header,
+    low: loadables[0]!.paddr,
+    high: last.paddr + last.memSize,
+  };
+}
+
+/** An image loaded by its a.out-kludge fields: one segment, whatever the file's format. */
+function parseAoutImage(bytes: Uint8Array, header: MultibootHeader & { readonly aout: MultibootAoutFields }, opts: GuestImageOptions): GuestImage {
+  const r = aoutLoadRange(bytes.byteLength, header);
+  if (typeof r === 'string') fail(r);
+  if (opts.ramBytes !== undefined && r.loadAddr + r.memSize > opts.ramBytes) {
+    fail(`a.out kludge: the image (${hex(r.loadAddr)}-${hex(r.loadAddr + r.memSize - 1)}) lies outside guest RAM (${formatBytes(opts.ramBytes)})`);
+  }
+  return {
+    entry: r.entry,
+    segments: [{ paddr: r.loadAddr, fileBytes: bytes.subarray(r.fileOffset, r.fileOffset + r.fileSize), memSize: r.memSize }],
+    multiboot: header,
+    low: r.loadAddr,
+    high: r.loadAddr + r.memSize,
   };
 }
 

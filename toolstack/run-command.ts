@@ -3,13 +3,14 @@
  * its outcome and exit as QEMU would — the isa-debug-exit status, 0 on power-off — or with
  * EXIT_CRASH and a one-paragraph report on stderr when the domain crashes.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { CrashReport } from '../shared/control-messages.js';
 import type { ScanStrategy, VgaMode } from '../shared/vga-config.js';
 import { buildDomain, DomainBuildError } from './domain-builder.js';
 import { Domain } from './domain.js';
 import { GuestImageError, readGuestImage } from './elf-loader.js';
+import { MultibootLayoutError, type MultibootModule } from './multiboot.js';
 import { EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './exit-status.js';
 import { collectRunStats } from './run-stats.js';
 import { InputScriptError, readInputScript } from '../device-model/input-script.js';
@@ -26,6 +27,26 @@ export interface RunOptions {
   vcpus?: number;
   /** Path of an input script (device-model/input-script.ts). */
   inputScript?: string;
+  /** Multiboot modules in order. */
+  modules?: readonly ModuleArgument[];
+}
+
+/** A module to load: its file, and the string the kernel sees for it. */
+export interface ModuleArgument {
+  readonly path: string;
+  readonly string: string;
+}
+
+class ModuleFileError extends Error {}
+
+function readModules(modules: readonly ModuleArgument[]): MultibootModule[] {
+  return modules.map((m) => {
+    try {
+      return { bytes: readFileSync(m.path), string: m.string };
+    } catch (err) {
+      throw new ModuleFileError(`${m.path}: cannot read module (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  });
 }
 
 export interface RunIo {
@@ -39,11 +60,14 @@ export async function runCommand(guestPath: string, opts: RunOptions, io: RunIo)
   try {
     const image = readGuestImage(guestPath, { ramBytes: opts.memoryMiB * 2 ** 20 });
     const input = opts.inputScript === undefined ? undefined : readInputScript(opts.inputScript);
+    const modules = readModules(opts.modules ?? []);
+    for (const w of image.multiboot.warnings) io.stderr.write(`hvmsim: ${guestPath}: warning: ${w}\n`);
     const config = buildDomain(image, {
       domid: 1,
       name: basename(guestPath).replace(/\.elf$/, '').slice(0, 64) || 'guest',
       memoryMiB: opts.memoryMiB,
       spin: opts.spin,
+      kernelPath: guestPath,
       cmdline: opts.cmdline,
       vga: opts.vga,
       scan: opts.scan,
@@ -51,14 +75,15 @@ export async function runCommand(guestPath: string, opts: RunOptions, io: RunIo)
       screenshot: opts.screenshot,
       vcpus: opts.vcpus,
       input,
+      modules,
     });
     domain = new Domain(config);
   } catch (e) {
-    if (e instanceof InputScriptError) {
+    if (e instanceof InputScriptError || e instanceof ModuleFileError) {
       io.stderr.write(`hvmsim: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof GuestImageError || e instanceof DomainBuildError || e instanceof RangeError) {
+    if (e instanceof GuestImageError || e instanceof DomainBuildError || e instanceof MultibootLayoutError || e instanceof RangeError) {
       io.stderr.write(`hvmsim: ${guestPath}: ${e.message}\n`);
       return EXIT_USAGE;
     }

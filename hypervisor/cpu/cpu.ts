@@ -8,6 +8,7 @@
  * HLT, VMCALL and CPUID leave through `onExit` with `exit` describing them, exactly as a VM
  * exit would; the hypervisor dispatches them through its exit table and resumes the CPU.
  */
+import type { BootCpuState } from '../../shared/boot-cpu-state.js';
 import { P2mType, PAGE_SHIFT } from '../../shared/p2m.js';
 import { BlockCache, FetchFault, type Block } from './block-cache.js';
 import { compileBlock } from './block-compiler.js';
@@ -17,7 +18,7 @@ import type { GuestMemory } from './guest-memory.js';
 import type { Insn } from './insn.js';
 import { LazyOp, materialize, type LazyFlagState } from './lazy-flags.js';
 import { Cr0, Flag, Reg, REG_NAMES, Seg, SEG_NAMES, Vector, WRITABLE_FLAGS } from './registers.js';
-import { loadSegmentForInterrupt } from './segments.js';
+import { loadBootSegments, loadSegmentForInterrupt } from './segments.js';
 
 export type ExitHandler = (cpu: Cpu) => void;
 
@@ -158,6 +159,19 @@ export class Cpu implements LazyFlagState {
     this.intWindowArmed = false;
     this.crash = null;
     this.dead = false;
+  }
+
+  /** Start from the loader's state (shared/boot-cpu-state.ts), hidden segment parts read from its GDT. */
+  loadBootState(s: BootCpuState): void {
+    this.resetMultiboot(s.eip, 0);
+    s.gpr.forEach((v, r) => (this.regs[r] = v | 0));
+    this.setEflags(s.eflags);
+    this.cr0 = s.cr0;
+    this.gdtrBase = s.gdtBase;
+    this.gdtrLimit = s.gdtLimit;
+    this.idtrBase = s.idtBase;
+    this.idtrLimit = s.idtLimit;
+    loadBootSegments(this, s.codeSelector, s.dataSelector);
   }
 
   // ---------------------------------------------------------------- flags

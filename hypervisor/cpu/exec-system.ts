@@ -169,10 +169,9 @@ export function rdtsc(c: Cpu, _i: Insn): void {
   c.regs[Reg.EDX] = Math.floor(t / 0x100000000);
 }
 
-/** MSRs this CPU knows; any other index raises #GP(0). */
+/** MSRs this CPU knows; any other index raises #GP(0) (IA32_APIC_BASE too: there is no local APIC yet). */
 const KNOWN_MSRS = new Map<number, bigint>([
   [0x10, 0n], // IA32_TIME_STAMP_COUNTER (read returns the virtual TSC)
-  [0x1b, 0xfee00900n], // IA32_APIC_BASE: BSP, enabled, 0xFEE00000
   [0x8b, 0n], // IA32_BIOS_SIGN_ID
   [0x174, 0n], // IA32_SYSENTER_CS
   [0x175, 0n], // IA32_SYSENTER_ESP

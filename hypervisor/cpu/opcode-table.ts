@@ -5,6 +5,7 @@
  */
 import * as A from './exec-alu.js';
 import * as D from './exec-bcd.js';
+import * as G from './exec-descriptor.js';
 import * as C from './exec-control.js';
 import * as S from './exec-string.js';
 import * as Y from './exec-system.js';
@@ -200,6 +201,9 @@ def(0x108, A.nop, 0); // INVD: no caches to drop
 def(0x109, A.nop, 0); // WBINVD
 def(0x10b, Y.execUD, END); // UD2
 for (let op = 0x118; op <= 0x11f; op++) def(op, A.nop, M); // hint NOPs incl. multi-byte NOP 0F 1F /0
+def(0x100, G.group6, M);
+def(0x102, G.lar, M);
+def(0x103, G.lsl, M);
 def(0x101, Y.group7, M, { endsIf: (i) => i.mod === 3 && i.reg === 0 && i.rm === 1 }); // VMCALL ends
 def(0x120, Y.movFromCr, M, { regOnly: true });
 def(0x122, Y.movToCr, M | END, { regOnly: true });

@@ -42,6 +42,17 @@ function install(c: Cpu, seg: Seg, selector: number, d: Descriptor): void {
   c.segAttr[seg] = d.attr;
 }
 
+/**
+ * The loader's segment loads at boot: CS and every data segment from the descriptors the domain
+ * builder wrote at GDTR, hidden parts exactly as the descriptors say (no checks: the builder's
+ * own table).
+ */
+export function loadBootSegments(c: Cpu, codeSelector: number, dataSelector: number): void {
+  const code = readDescriptor(c, codeSelector);
+  const data = readDescriptor(c, dataSelector);
+  for (let s: Seg = 0; s < 6; s++) install(c, s, s === Seg.CS ? codeSelector : dataSelector, s === Seg.CS ? code : data);
+}
+
 /** MOV Sreg / POP Sreg: load a data segment (DS, ES, FS, GS) or the stack segment (SS). */
 export function loadDataSegment(c: Cpu, seg: Seg, selector: number): void {
   selector &= 0xffff;

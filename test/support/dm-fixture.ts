@@ -11,6 +11,7 @@
  * was posted and lets the test take messages synchronously (receiveMessageOnPort): that is how
  * "message before the response" is checked without racing the event loop.
  */
+import { multibootBootState } from '../../toolstack/multiboot-boot-state.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { createP2mBuffer, P2mType, PAGE_SIZE } from '../../shared/p2m.js';
@@ -116,8 +117,7 @@ export class DmFixture {
       stats: channels.stats,
       consoleIn: channels.consoleIn,
       dmControlPort: channels.dmControlPort,
-      entry: 0,
-      multibootInfo: 0,
+      boot: multibootBootState(0, 0), // no vCPU runs here
       pciBars: [],
       spin: options.spin ?? 0,
       adaptiveSpin: false,

@@ -28,7 +28,10 @@ export const GUEST_NAMES = [
 ] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
 
-export function guestElf(name: GuestName): string {
+/** Guests with their own entry that dump the loader's handover (test/boot-state.test.ts). */
+export const BOOT_STATE_GUESTS = ['boot-state', 'boot-state-aout'] as const;
+
+export function guestElf(name: GuestName | (typeof BOOT_STATE_GUESTS)[number]): string {
   return path.join(GUEST_BIN_DIR, `${name}.elf`);
 }
 

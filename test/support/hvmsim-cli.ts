@@ -14,9 +14,9 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
 }
 
-export function runHvmsim(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
+export function runHvmsim(args: string[], opts: { timeoutMs?: number; input?: string; cwd?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HVMSIM_CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [HVMSIM_CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

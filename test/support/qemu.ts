@@ -13,6 +13,8 @@ export interface QemuRunOptions {
   readonly extraArgs?: readonly string[];
   /** Guest RAM in MiB (default 32). */
   readonly memoryMiB?: number;
+  /** Working directory (relative kernel and -initrd paths are resolved there). */
+  readonly cwd?: string;
 }
 
 export interface QemuRun {
@@ -52,7 +54,7 @@ export function qemuArgs(elfPath: string, opts: QemuRunOptions = {}): string[] {
 export function runUnderQemu(elfPath: string, opts: QemuRunOptions = {}): Promise<QemuRun> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(QEMU_BINARY, qemuArgs(elfPath, opts), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(QEMU_BINARY, qemuArgs(elfPath, opts), { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
