@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { SCAN_STRATEGIES, VGA_MODES } from '../shared/vga-config.js';
-import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../toolstack/domain-builder.js';
+import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../shared/domain-limits.js';
 import { REPO_ROOT } from './repo-paths.js';
 
 /** Named sets a scenario can belong to; a typo in `sets` is an error, not a new set. */

@@ -1,7 +1,9 @@
 /**
  * Control-plane messages between the toolstack (main thread) and the hypervisor and device-model
  * workers, encoded with msgpackr (DESIGN §1, §7; ~1.5 µs per message, research/node-limits.md §5).
- * They are never on the ioreq path.
+ * They are never on the ioreq path. Only the workers send them; the toolstack's requests (pause,
+ * destroy) go through the domain control words (shared/domain-control.ts), which a spinning
+ * worker sees without a message.
  *
  * Every message is checked on encode and on decode: the right kind, every field present with the
  * right type and range, no unknown fields. A malformed message throws ControlMessageError naming
@@ -9,39 +11,10 @@
  */
 
 import { Packr } from 'msgpackr';
+import { MAX_DOMID, MAX_VCPUS } from './domain-limits.js';
 
 export const SHUTDOWN_REASONS = ['poweroff', 'reboot', 'crash', 'halt'] as const;
 export type ShutdownReason = (typeof SHUTDOWN_REASONS)[number];
-
-/** How the linear frame buffer is exposed to the guest (DESIGN §6). */
-export const VGA_MODES = ['trap', 'buffered', 'shared', 'shared-dirty'] as const;
-export type VgaMode = (typeof VGA_MODES)[number];
-
-export interface CreateMessage {
-  kind: 'create';
-  domid: number;
-  name: string;
-  vcpus: number;
-  memoryMiB: number;
-  vga: VgaMode;
-  /** Disk image for the IDE primary master, if any. */
-  disk?: string;
-}
-
-export interface PauseMessage {
-  kind: 'pause';
-  domid: number;
-}
-
-export interface UnpauseMessage {
-  kind: 'unpause';
-  domid: number;
-}
-
-export interface DestroyMessage {
-  kind: 'destroy';
-  domid: number;
-}
 
 export interface ShutdownMessage {
   kind: 'shutdown';
@@ -99,23 +72,6 @@ export interface CrashMessage {
   report: CrashReport;
 }
 
-export interface StatsRequestMessage {
-  kind: 'stats-request';
-  domid: number;
-  /** Echoed in the response, so overlapping requests can be told apart. */
-  requestId: number;
-}
-
-export interface StatsResponseMessage {
-  kind: 'stats-response';
-  domid: number;
-  requestId: number;
-  /** Deterministic counters (exits, ioreqs, interrupts, ...). */
-  counters: Record<string, number>;
-  /** Wall-clock measurements (ns, µs, rates): compared only as ratios. */
-  timings: Record<string, number>;
-}
-
 export interface ConsoleOutputMessage {
   kind: 'console';
   domid: number;
@@ -136,15 +92,9 @@ export interface ScreenshotMessage {
 }
 
 export type ControlMessage =
-  | CreateMessage
-  | PauseMessage
-  | UnpauseMessage
-  | DestroyMessage
   | ShutdownMessage
   | ReadyMessage
   | CrashMessage
-  | StatsRequestMessage
-  | StatsResponseMessage
   | ConsoleOutputMessage
   | VcpuDownMessage
   | VcpuUpMessage
@@ -159,9 +109,6 @@ export class ControlMessageError extends Error {
   }
 }
 
-const MAX_DOMID = 0x7fef;
-const MAX_VCPUS = 32;
-const MAX_NAME = 64;
 const MAX_PATH = 4096;
 const MAX_REASON = 1024;
 const MAX_INSTRUCTION_BYTES = 16;
@@ -197,19 +144,6 @@ export function validateControlMessage(value: unknown): ControlMessage {
   const m = plainObject(value, 'message');
   const kind = m.kind;
   switch (kind) {
-    case 'create': {
-      fields(m, kind, ['kind', 'domid', 'name', 'vcpus', 'memoryMiB', 'vga', 'disk']);
-      domid(m, kind);
-      string(m, kind, 'name', 1, MAX_NAME);
-      integer(m, kind, 'vcpus', 1, MAX_VCPUS);
-      integer(m, kind, 'memoryMiB', 1, 3584); // below the 4 GiB hole of a 32-bit guest
-      oneOf(m, kind, 'vga', VGA_MODES);
-      if (m.disk !== undefined) string(m, kind, 'disk', 1, MAX_PATH);
-      break;
-    }
-    case 'pause':
-    case 'unpause':
-    case 'destroy':
     case 'ready':
       fields(m, kind, ['kind', 'domid']);
       domid(m, kind);
@@ -244,18 +178,6 @@ export function validateControlMessage(value: unknown): ControlMessage {
       integer(m, kind, 'vcpu', 1, MAX_VCPUS - 1);
       integer(m, kind, 'eip', 0, 0xffffffff);
       integer(m, kind, 'esp', 0, 0xffffffff);
-      break;
-    case 'stats-request':
-      fields(m, kind, ['kind', 'domid', 'requestId']);
-      domid(m, kind);
-      integer(m, kind, 'requestId', 0, Number.MAX_SAFE_INTEGER);
-      break;
-    case 'stats-response':
-      fields(m, kind, ['kind', 'domid', 'requestId', 'counters', 'timings']);
-      domid(m, kind);
-      integer(m, kind, 'requestId', 0, Number.MAX_SAFE_INTEGER);
-      counterRecord(m, kind, 'counters');
-      numberRecord(m, kind, 'timings');
       break;
     case 'console':
       fields(m, kind, ['kind', 'domid', 'bytes']);

@@ -3,9 +3,10 @@
  * buffer reaches the device model, how the device model finds changes in `shared` mode, the
  * refresh rate, and the shared VRAM both threads map.
  */
-import { VGA_MODES, type VgaMode } from './control-messages.js';
 
-export { VGA_MODES, type VgaMode };
+/** How the linear frame buffer is exposed to the guest (docs/architecture.md §6). */
+export const VGA_MODES = ['trap', 'buffered', 'shared', 'shared-dirty'] as const;
+export type VgaMode = (typeof VGA_MODES)[number];
 
 export const SCAN_STRATEGIES = ['memcmp', 'checksum'] as const;
 export type ScanStrategy = (typeof SCAN_STRATEGIES)[number];

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `hvmsim` command line. Usage errors print one line and exit with status 2, writing nothing.
+ * `run` loads only the runtime; `bench` (bench/bench-command.ts) is imported when asked for, so
+ * starting a guest never loads benchmark code.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SCAN_STRATEGIES, VGA_MODES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
-import { DEFAULT_REFRESH_HZ, DEFAULT_VGA_MODE, MAX_MEMORY_MIB, MAX_VCPUS, MIN_MEMORY_MIB } from './domain-builder.js';
+import { MAX_MEMORY_MIB, MAX_VCPUS, MIN_MEMORY_MIB } from '../shared/domain-limits.js';
+import { DEFAULT_REFRESH_HZ, DEFAULT_VGA_MODE } from './domain-builder.js';
 import { EXIT_USAGE } from './exit-status.js';
-import { benchCommand } from './bench-command.js';
 import { runCommand, type ModuleArgument } from './run-command.js';
 
 function integerOption(name: string, min: number, max: number) {
@@ -40,7 +42,8 @@ function moduleOption(value: string, previous: ModuleArgument[]): ModuleArgument
   return [...previous, { path, string: args === undefined || args === '' ? path : `${path} ${args}` }];
 }
 
-export function buildCli(): Command {
+/** The command line; `withBench` adds the full `bench` command (else a placeholder that names it in --help). */
+export async function buildCli(withBench: boolean): Promise<Command> {
   const program = new Command('hvmsim')
     .description("A simulator of Xen's HVM I/O path")
     .exitOverride()
@@ -80,13 +83,15 @@ export function buildCli(): Command {
         { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin.isTTY ? undefined : process.stdin },
       );
     });
-  program.addCommand(benchCommand());
+  if (withBench) program.addCommand((await import('../bench/bench-command.js')).benchCommand());
+  else program.command('bench').description('run benchmark scenarios (hvmsim bench --help for more)');
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildCli().parseAsync(argv);
+    const program = await buildCli(argv[2] === 'bench');
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;

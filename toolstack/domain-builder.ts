@@ -13,23 +13,18 @@ import { createStatsBuffer } from '../shared/run-stats.js';
 import { createByteRing } from '../shared/byte-ring.js';
 import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { createDirtyVramBuffer } from '../shared/dirty-vram.js';
-import { SCAN_STRATEGIES, STD_VGA_BDF, VGA_MODES, VRAM_BYTES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
+import { MAX_MEMORY_MIB, MAX_VCPUS, MIN_MEMORY_MIB } from '../shared/domain-limits.js';
+import { SCAN_STRATEGIES, STD_VGA_BDF, VGA_MODES, VGA_WINDOW_BASE, VGA_WINDOW_BYTES, VRAM_BYTES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
 import { placeGuestImage, type GuestImage } from './elf-loader.js';
 import { firmwareMemoryMap } from './firmware-memory-map.js';
 import { writeMultibootHandover, type MultibootModule } from './multiboot.js';
 import { multibootBootState, writeBootGdt } from './multiboot-boot-state.js';
 
-/** Legacy VGA window: always emulated by the device model (DESIGN §2). */
-export const VGA_WINDOW = { first: 0xa0000, last: 0xbffff };
 /** hvmloader's default MMIO hole for PCI BARs, up to 4 GiB (LAPIC/IOAPIC live at its top). */
 export const PCI_HOLE_START = 0xf0000000;
 /** Measured on this machine's 2 cores (npm run bench:ioreq): long enough to catch a reply on the other core. */
 export const DEFAULT_SPIN = 2000;
 
-export const MIN_MEMORY_MIB = 2;
-/** `--vcpus`: one hypervisor worker each, on a 2-core machine; the issue asks for 1–8. */
-export const MAX_VCPUS = 8;
-export const MAX_MEMORY_MIB = 3072;
 
 export interface DomainBuildOptions {
   domid: number;
@@ -87,7 +82,8 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
   const p2m = createP2mBuffer();
   const types = new Uint8Array(p2m);
   types.fill(P2mType.RAM_RW, 0, ramBytes >>> PAGE_SHIFT);
-  types.fill(P2mType.MMIO_DM, VGA_WINDOW.first >>> PAGE_SHIFT, (VGA_WINDOW.last >>> PAGE_SHIFT) + 1);
+  // The legacy VGA window is always emulated by the device model.
+  types.fill(P2mType.MMIO_DM, VGA_WINDOW_BASE >>> PAGE_SHIFT, (VGA_WINDOW_BASE + VGA_WINDOW_BYTES) >>> PAGE_SHIFT);
   types.fill(P2mType.MMIO_DM, PCI_HOLE_START >>> PAGE_SHIFT);
 
   const { io, ranges, control, stats, consoleIn, dmControlPort } = createDomainChannels(opts.domid, vcpus);

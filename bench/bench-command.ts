@@ -8,20 +8,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { compareResults, formatCompareReport, parseThreshold, type CompareOptions } from '../bench/compare.js';
-import { CostModelError, loadCostProfiles, type CostProfile } from '../bench/cost-model.js';
-import { captureEnvironment } from '../bench/environment.js';
-import { REFERENCE_DESCRIPTION } from '../bench/host-reference.js';
-import { createProgressDisplay } from '../bench/progress-display.js';
-import { BASELINE_FILE, COST_MODELS_DIR, REPO_ROOT, SCENARIOS_DIR } from '../bench/repo-paths.js';
-import { renderHtmlReport } from '../bench/report-html.js';
-import { formatMarkdownReport } from '../bench/report-markdown.js';
-import { RESULTS_SCHEMA, readResultsFile, ResultsFileError, type BenchResults, type ScenarioResult } from '../bench/results-schema.js';
-import { missingGuest, runScenarios } from '../bench/scenario-runner.js';
-import { loadScenarios, ScenarioError, selectScenarios, type Scenario } from '../bench/scenario-schema.js';
-import { runScanBench } from '../bench/scan-bench.js';
-import { summarize } from '../bench/statistics.js';
-import { EXIT_OK, EXIT_USAGE } from './exit-status.js';
+import { compareResults, formatCompareReport, parseThreshold, type CompareOptions } from './compare.js';
+import { CostModelError, loadCostProfiles, type CostProfile } from './cost-model.js';
+import { captureEnvironment } from './environment.js';
+import { REFERENCE_DESCRIPTION } from './host-reference.js';
+import { createProgressDisplay } from './progress-display.js';
+import { BASELINE_FILE, COST_MODELS_DIR, REPO_ROOT, SCENARIOS_DIR } from './repo-paths.js';
+import { renderHtmlReport } from './report-html.js';
+import { formatMarkdownReport } from './report-markdown.js';
+import { RESULTS_SCHEMA, readResultsFile, ResultsFileError, type BenchResults, type ScenarioResult } from './results-schema.js';
+import { missingGuest, runScenarios } from './scenario-runner.js';
+import { loadScenarios, ScenarioError, selectScenarios, type Scenario } from './scenario-schema.js';
+import { runScanBench } from './scan-bench.js';
+import { summarize } from './statistics.js';
+import { EXIT_OK, EXIT_USAGE } from '../toolstack/exit-status.js';
 
 /** A regression, or a scenario that failed to run. */
 export const EXIT_BENCH_FAILED = 1;
