@@ -8,14 +8,6 @@ import type { InputEvent } from './input-event.js';
 import type { DomainSharedMemory } from './domain-layout.js';
 import type { VgaConfig } from './vga-config.js';
 
-export interface PciBarAssignment {
-  /** PCI address: bus << 8 | device << 3 | function. */
-  bdf: number;
-  bar: number;
-  address: number;
-  size: number;
-}
-
 export interface DomainConfig {
   domid: number;
   name: string;
@@ -38,8 +30,6 @@ export interface DomainConfig {
   dmControlPort: number;
   /** vCPU 0's start: the loader's handover (shared/boot-cpu-state.ts). */
   boot: BootCpuState;
-  /** BARs as the domain builder assigned them (hvmloader's job in Xen). */
-  pciBars: PciBarAssignment[];
   /** Spin budget before Atomics.wait on the ioreq path (measured: bench/ioreq-bench). */
   spin: number;
   /** Let the budget adapt to what spinning buys (shared/adaptive-spin.ts), or keep it fixed. */

@@ -5,7 +5,7 @@
  * worker start from.
  */
 import type { InputEvent } from '../shared/input-event.js';
-import { IRQ_STAMP_SLOTS, type DomainConfig, type PciBarAssignment } from '../shared/domain-config.js';
+import { IRQ_STAMP_SLOTS, type DomainConfig } from '../shared/domain-config.js';
 import { createDomainControlBuffer } from '../shared/domain-control.js';
 import { attachDomainSharedMemory, createDomainSharedMemory, createIoreqServerPorts, type AttachedDomain } from '../shared/domain-layout.js';
 import { createIoreqServerRangesBuffer } from '../shared/ioreq-server-ranges.js';
@@ -111,7 +111,6 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     consoleIn,
     dmControlPort,
     boot: multibootBootState(image.entry, handover.memUpperKiB),
-    pciBars,
     spin: opts.spin ?? DEFAULT_SPIN,
     adaptiveSpin: opts.spin === undefined,
     vga: {
@@ -159,6 +158,14 @@ export function createDomainChannels(domid: number, vcpus: number): DomainChanne
     // Unbound in the device model's table, offered to domain 0 (the toolstack), which sets it pending.
     dmControlPort: attached.dmEventChannels.allocUnbound(0),
   };
+}
+
+export interface PciBarAssignment {
+  /** PCI address: bus << 8 | device << 3 | function. */
+  bdf: number;
+  bar: number;
+  address: number;
+  size: number;
 }
 
 /** hvmloader's allocation: BARs sorted by size, largest first, naturally aligned, from PCI_HOLE_START. */

@@ -118,7 +118,6 @@ export class DmFixture {
       consoleIn: channels.consoleIn,
       dmControlPort: channels.dmControlPort,
       boot: multibootBootState(0, 0), // no vCPU runs here
-      pciBars: [],
       spin: options.spin ?? 0,
       adaptiveSpin: false,
     };
