@@ -71,7 +71,7 @@ describe('VCPUOP_up', () => {
   it('has a vcpu-up control message, checked on both ends', () => {
     const m = { kind: 'vcpu-up', domid: 3, vcpu: 1, eip: 0x101000, esp: 0x1ff000 } as const;
     expect(decodeControlMessage(encodeControlMessage(m))).toEqual(m);
-    expect(() => encodeControlMessage({ ...m, vcpu: 0 })).toThrow(/vcpu-up: 'vcpu' must be an integer in 1\.\.31/);
+    expect(() => encodeControlMessage({ ...m, vcpu: 0 })).toThrow(/vcpu-up: 'vcpu' must be an integer in 1\.\.7/);
     expect(() => encodeControlMessage({ ...m, esp: -4 })).toThrow(/'esp' must be an integer in 0\.\.4294967295/);
   });
 

@@ -64,9 +64,16 @@ export class Domain extends EventEmitter<DomainEvents> {
     return this.config.domid;
   }
 
-  /** Start the device model, wait until it serves requests, then start the vCPUs. */
+  /**
+   * Start the device model and vCPU 0 together (each worker takes tens of milliseconds to boot),
+   * vCPU 0 paused until the device model serves requests: no guest instruction runs before its
+   * devices exist.
+   */
   async start(): Promise<void> {
+    this.control.setRequest(REQ_PAUSE, true);
     this.dm = this.spawn(DM_WORKER, this.config);
+    // vCPU 0 starts at the kernel entry; the guest starts the others (VCPUOP_up → 'vcpu-up').
+    this.vcpuWorkers.set(0, this.spawn(VCPU_WORKER, { config: this.config, vcpu: 0 }));
     await new Promise<void>((resolve, reject) => {
       const onMessage = (raw: Uint8Array): void => {
         if (decodeSafe(raw)?.kind === 'ready') {
@@ -79,8 +86,7 @@ export class Domain extends EventEmitter<DomainEvents> {
       this.dm!.once('exit', (code) => reject(new Error(`device model exited during start-up (status ${code})`)));
     });
     this.startedAt = performance.now();
-    // vCPU 0 starts at the kernel entry; the guest starts the others (VCPUOP_up → 'vcpu-up').
-    this.vcpuWorkers.set(0, this.spawn(VCPU_WORKER, { config: this.config, vcpu: 0 }));
+    this.control.setRequest(REQ_PAUSE, false);
   }
 
   /** Resolves once the domain has shut down, crashed, or been destroyed. */

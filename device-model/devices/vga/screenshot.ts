@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { ScreenshotMessage } from '../../../shared/control-messages.js';
 import type { DisplaySurface } from './display-surface.js';
-import { PngEncoderPool } from './png-encode.js';
+import type { PngEncoderPool } from './png-encode.js';
 
 export async function writeScreenshot(
   surface: DisplaySurface,
@@ -18,15 +18,17 @@ export async function writeScreenshot(
 ): Promise<void> {
   const { width, height } = surface;
   const message: ScreenshotMessage = { kind: 'screenshot', domid, path, width, height };
-  const encoder = pool ?? new PngEncoderPool();
+  let encoder: PngEncoderPool | undefined = pool;
   try {
+    // Loaded on first use: a run without --screenshot never pays for piscina and pngjs.
+    encoder ??= new (await import('./png-encode.js')).PngEncoderPool();
     const png = await encoder.encode({ width, height, rgba: surface.snapshot() });
     await writeFile(path, png);
   } catch (err) {
     message.error = `screenshot ${path}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1024);
   } finally {
     // A pool this call made must not keep the thread alive.
-    if (pool === undefined) await encoder.destroy().catch(() => {});
+    if (pool === undefined) await encoder?.destroy().catch(() => {});
   }
   try {
     report(message);
