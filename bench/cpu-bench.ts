@@ -9,7 +9,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseBenchArgs, runBenchMain } from './bench-cli.js';
 import { computeExpectedSerial } from '../guests/compute/compute-model.js';
 import { runGuest, type GuestRun } from './cpu-bench-guest.js';
 import { profile } from './cpu-bench-profile.js';
@@ -80,18 +81,17 @@ function checkRun(mode: Mode, run: GuestRun, expected: string): void {
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
 async function main(): Promise<void> {
-  const opts = new Command()
-    .name('cpu-bench')
+  const program = new Command()
+    .name('bench:cpu')
     .description('CPU speed on the compute guest: interpreter, block compiler and QEMU TCG')
     .option('--trials <n>', 'timed runs per configuration (medians are reported)', positiveInt, 3)
-    .option('--mode <mode>', 'interp, compiled or both', 'both')
+    .addOption(new Option('--mode <mode>', 'interpreter, block compiler or both').choices(['interp', 'compiled', 'both']).default('both'))
     .option('--threshold <n>', 'block executions before compiling (default: the Cpu default)', nonNegativeInt)
     .option('--profile [dir]', 'write a V8 CPU profile per mode (default dir: .) and print the top self times')
     .option('--no-qemu', 'skip the QEMU comparison')
-    .option('--elf <path>', 'guest image (default guests/bin/compute.elf)')
-    .parse()
-    .opts<Options>();
-  if (!['interp', 'compiled', 'both'].includes(opts.mode)) throw new InvalidArgumentError(`unknown --mode ${opts.mode}`);
+    .option('--elf <path>', 'guest image (default guests/bin/compute.elf)');
+  if (!parseBenchArgs(program)) return;
+  const opts = program.opts<Options>();
   const modes: Mode[] = opts.mode === 'both' ? ['interp', 'compiled'] : [opts.mode];
   const root = repoRoot();
   const elf = opts.elf ?? path.join(root, 'guests', 'bin', 'compute.elf');
@@ -180,7 +180,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-  process.exit(1);
-});
+runBenchMain('bench:cpu', main);
