@@ -3,7 +3,8 @@
  * compared exactly: every change is listed and a rise beyond the threshold is a regression (from
  * zero, any rise is). Wall-clock figures are compared only as each run's ratio to its own host
  * reference slice, and judged by a bootstrap interval of the ratio of medians: slower only when
- * the whole interval lies beyond the threshold.
+ * the whole interval lies beyond the threshold. A scenario or counter of the base that the new
+ * run lacks fails too: the gate must not lose coverage silently.
  */
 import { COST_TERMS, termReads } from './cost-model.js';
 import type { BenchResults, ScenarioResult } from './results-schema.js';
@@ -103,7 +104,12 @@ function compareScenario(b: ScenarioResult, n: ScenarioResult, o: CompareOptions
     const bv = b.counters[k];
     const nv = n.counters[k];
     if (bv === undefined || nv === undefined) {
-      rows.push({ scenario: s, metric: k, base: bv, new: nv, verdict: 'note', detail: bv === undefined ? 'new counter' : 'counter gone' });
+      // A counter that disappears would silently stop being gated: that fails until the baseline is refreshed.
+      rows.push(
+        bv === undefined
+          ? { scenario: s, metric: k, base: bv, new: nv, verdict: 'note', detail: 'new counter' }
+          : { scenario: s, metric: k, base: bv, new: nv, verdict: 'regression', detail: 'counter missing from the new run (refresh the baseline to drop it)' },
+      );
       continue;
     }
     if (bv === nv && !observed.has(k)) continue;
@@ -160,7 +166,9 @@ export function compareResults(base: BenchResults, next: BenchResults, o: Compar
     else rows.push(...compareScenario(b, n, o));
   }
   for (const b of base.scenarios) {
-    if (!nextBy.has(b.name)) rows.push({ scenario: b.name, metric: 'scenario', verdict: 'note', detail: 'in the base but not run now' });
+    if (!nextBy.has(b.name)) {
+      rows.push({ scenario: b.name, metric: 'scenario', verdict: 'regression', detail: 'in the base but missing from the new run (refresh the baseline to drop it)' });
+    }
   }
   return { rows, regressions: rows.filter((r) => r.verdict === 'regression') };
 }

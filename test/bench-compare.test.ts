@@ -102,7 +102,7 @@ describe('compare (library)', () => {
     expect(r.rows[0]!.detail).toMatch(/not gated/);
   });
 
-  test('a scenario that failed now is a regression; one missing is a note', () => {
+  test('a scenario that failed now is a regression, and so is a scenario or counter missing from the new run', () => {
     const base = run(0);
     const broken = structuredClone(base);
     broken.scenarios[0]!.status = 'failed';
@@ -110,8 +110,15 @@ describe('compare (library)', () => {
     expect(compareResults(base, broken, OPTS).regressions.map((x) => x.metric)).toEqual(['status']);
     const none = { ...base, scenarios: [] };
     const r = compareResults(base, none, OPTS);
-    expect(r.regressions).toEqual([]);
-    expect(r.rows[0]!.detail).toMatch(/not run now/);
+    expect(r.regressions).toHaveLength(1);
+    expect(r.rows[0]!.detail).toMatch(/missing from the new run \(refresh the baseline to drop it\)/);
+    const fewer = structuredClone(base);
+    const gone = Object.keys(fewer.scenarios[0]!.counters)[0]!;
+    delete fewer.scenarios[0]!.counters[gone];
+    const c = compareResults(base, fewer, OPTS);
+    expect(c.regressions.map((x) => [x.metric, x.detail])).toEqual([[gone, 'counter missing from the new run (refresh the baseline to drop it)']]);
+    // A counter only the new run has is a note, not a failure.
+    expect(compareResults(fewer, base, OPTS).regressions).toEqual([]);
   });
 
   test('the table names every change and the verdict', () => {
