@@ -15,6 +15,7 @@ import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-
 import { ByteRing } from '../shared/byte-ring.js';
 import { DM_COUNTERS, dmCounters, VCPU_COUNTERS, vcpuCounters } from '../shared/run-stats.js';
 import { DM_WORKER, VCPU_WORKER } from './worker-urls.js';
+import { describeThrown } from '../shared/describe-thrown.js';
 
 
 /** How long a worker may take to leave its loop after destroy before it is terminated. */
@@ -174,10 +175,10 @@ export class Domain extends EventEmitter<DomainEvents> {
     const w = new Worker(url, { workerData });
     this.exits.set(w, new Promise((resolve) => w.once('exit', () => resolve())));
     w.on('message', (raw: Uint8Array) => this.onMessage(raw));
-    w.on('error', (err) => {
+    w.on('error', (err: unknown) => {
       this.settle({
         kind: 'crash',
-        report: { reason: `worker failed: ${err.message}`, vcpu: 0, eip: 0, instructionBytes: new Uint8Array(), exits: {} },
+        report: { reason: `worker failed: ${describeThrown(err)}`, vcpu: 0, eip: 0, instructionBytes: new Uint8Array(), exits: {} },
       });
       void this.destroy();
     });
