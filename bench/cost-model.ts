@@ -1,5 +1,5 @@
 /**
- * The cost model (DESIGN §7): modeled time = Σ counter × cost, on a named real machine. A profile
+ * The cost model: modeled time = Σ counter × cost, on a named real machine. A profile
  * (bench/cost-models/NAME.json) gives each cost in cycles with its source; this module says which
  * counters each cost multiplies, so every profile prices exactly the same events.
  *
@@ -24,16 +24,26 @@ export function totalExits(c: Counters): number {
 }
 
 /**
- * Synchronous MMIO round trips: the device model counts every MMIO request it serves, buffered
- * ones included (buffered entries are all MMIO writes: the legacy window, and the LFB in
- * `buffered` mode), so the synchronous ones are the difference.
+ * Synchronous MMIO round trips: the device model's `mmio` counts the synchronous COPY requests
+ * it serves (buffered entries are counted apart, in `buffered_served`, and priced as
+ * buffered_write, never as round trips).
  */
 export function syncMmioIoreqs(c: Counters): number {
-  return Math.max(0, Math.min(get(c, 'ioreq_sync'), get(c, 'dm.mmio') - get(c, 'dm.buffered_served')));
+  return Math.max(0, Math.min(get(c, 'ioreq_sync'), get(c, 'dm.mmio')));
 }
 
+/** The other synchronous round trips: port I/O and PCI configuration (the device model's `pio` + `pci_config`). */
 export function syncPioIoreqs(c: Counters): number {
   return Math.max(0, get(c, 'ioreq_sync') - syncMmioIoreqs(c));
+}
+
+/**
+ * Exits that went to the device model: one exit may send several ioreqs (a read-modify-write on
+ * MMIO sends a read and a write), so this is `ioreq_exits`, not `ioreq_sync`; counters recorded
+ * before that counter existed had one ioreq per exit.
+ */
+export function exitsToDeviceModel(c: Counters): number {
+  return c.ioreq_exits ?? get(c, 'ioreq_sync');
 }
 
 export interface CostTerm {
@@ -52,7 +62,7 @@ export function termReads(t: CostTerm, counter: string): boolean {
   return t.inputs.some((i) => (i.endsWith('*') ? counter.startsWith(i.slice(0, -1)) : counter === i));
 }
 
-const SYNC_INPUTS = ['ioreq_sync', 'dm.mmio', 'dm.buffered_served'];
+const SYNC_INPUTS = ['ioreq_sync', 'dm.mmio'];
 
 export const COST_TERMS: readonly CostTerm[] = [
   { parameter: 'guest_instruction', per: 'guest instruction executed', side: 'vcpu', inputs: ['instructions'], count: (c) => get(c, 'instructions') },
@@ -61,13 +71,13 @@ export const COST_TERMS: readonly CostTerm[] = [
     parameter: 'exit_in_hypervisor',
     per: 'exit handled inside the hypervisor (PIC/PIT/RTC, CPUID, HLT, log-dirty fault, buffered post), on top of vm_exit',
     side: 'vcpu',
-    inputs: ['exit_*', 'ioreq_sync'],
-    count: (c) => Math.max(0, totalExits(c) - get(c, 'ioreq_sync')),
+    inputs: ['exit_*', 'ioreq_exits', 'ioreq_sync'],
+    count: (c) => Math.max(0, totalExits(c) - exitsToDeviceModel(c)),
   },
-  { parameter: 'ioreq_pio', per: 'synchronous port-I/O or PCI-config ioreq round trip to the device model, on top of vm_exit', side: 'vcpu', inputs: SYNC_INPUTS, count: syncPioIoreqs },
+  { parameter: 'ioreq_pio', per: 'synchronous port-I/O or PCI-config ioreq round trip to the device model, on top of the exit', side: 'vcpu', inputs: SYNC_INPUTS, count: syncPioIoreqs },
   {
     parameter: 'ioreq_mmio',
-    per: 'synchronous MMIO ioreq round trip (instruction decode and emulation included), on top of vm_exit',
+    per: 'synchronous MMIO ioreq round trip (instruction decode and emulation included: Xen re-runs the emulation when each answer arrives), on top of the exit',
     side: 'vcpu',
     inputs: SYNC_INPUTS,
     count: syncMmioIoreqs,

@@ -22,7 +22,11 @@ type Entry = { handle: (h: ExitHandlers, cpu: Cpu) => void; counter: (cpu: Cpu) 
 
 const counter = (name: VcpuCounter) => () => VCPU_COUNTER_INDEX[name];
 
-/** Reason → handler and counter. EPT violations count as `logdirty` when they hit a log-dirty frame. */
+/**
+ * Reason → handler and counter. EPT violations count as `logdirty` when they hit a log-dirty
+ * frame; a continuation (a further access of an instruction already being emulated) is
+ * handled without counting another exit.
+ */
 export const EXIT_TABLE: ReadonlyMap<ExitReason, Entry> = new Map<ExitReason, Entry>([
   [ExitReason.IO_INSTRUCTION, { handle: (h, c) => h.io(c), counter: counter('exit_io') }],
   [
@@ -54,7 +58,7 @@ export function exitDispatcher(handlers: ExitHandlers, counters: Float64Array): 
       cpu.crashWith(`unhandled exit reason ${cpu.exit.reason}`);
       return;
     }
-    counters[entry.counter(cpu)]!++;
+    if (!cpu.exit.continuation || cpu.exit.reason !== ExitReason.EPT_VIOLATION) counters[entry.counter(cpu)]!++;
     entry.handle(handlers, cpu);
   };
 }

@@ -1,16 +1,17 @@
 /**
- * EPT-violation exits: an access to a frame whose p2m type is not plain RAM (DESIGN §3).
- * mmio_dm → one COPY ioreq per access (a read-modify-write instruction makes two: the CPU
- * performs the read and the write separately), or one request with count/data_is_ptr for a
- * REP MOVS/STOS chunk; writes into buffered ranges go through the buffered ring. A first write
- * to a log-dirty frame marks it dirty and makes it writable. Anything unmapped crashes the domain.
+ * EPT-violation exits: an access to a frame whose p2m type is not plain RAM.
+ * mmio_dm → one COPY ioreq per access (a read-modify-write instruction makes two within one
+ * exit: the CPU hands over the read, then the write as a continuation), or one request with
+ * count/data_is_ptr for a REP MOVS/STOS chunk; writes into buffered ranges go through the
+ * buffered ring. A first write to a log-dirty frame marks it dirty and makes it writable.
+ * A data access to an unpopulated frame crashes the domain.
  */
 import type { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
 import { IOREQ_READ, IOREQ_TYPE_COPY, IOREQ_WRITE } from '../shared/ioreq.js';
 import type { Cpu } from './cpu/cpu.js';
 import { IoDir } from './cpu/exit.js';
 import type { IoreqClient } from './ioreq-client.js';
-import { P2mType, PAGE_SHIFT } from '../shared/p2m.js';
+import { P2M_TYPE_NAMES, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 
 export interface MmioCounters {
   mmio: number;
@@ -55,7 +56,8 @@ export class MmioHandler {
         break;
     }
     cpu.crashWith(
-      `${x.dir === IoDir.IN ? 'read from' : 'write to'} unmapped guest-physical address 0x${(x.addr >>> 0).toString(16)} (p2m type ${x.p2mType})`,
+      `${x.dir === IoDir.IN ? 'read from' : 'write to'} unmapped guest-physical address 0x${(x.addr >>> 0).toString(16).padStart(8, '0')} (p2m type ${P2M_TYPE_NAMES[x.p2mType] ?? x.p2mType})`,
+      cpu.curEip,
     );
   }
 

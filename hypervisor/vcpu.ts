@@ -32,6 +32,7 @@ import { VGA_WINDOW_BASE, VGA_WINDOW_BYTES } from '../shared/vga-config.js';
 import { PortIo } from './port-io.js';
 import { Reg } from './cpu/registers.js';
 import { hostNowNs } from '../shared/host-clock.js';
+import { describeThrown } from '../shared/describe-thrown.js';
 
 /** Instructions per slice while a timer is armed: bounds how late a tick is noticed (~1 ms). */
 const TIMER_SLICE = 100_000;
@@ -87,6 +88,8 @@ export class Vcpu implements ExitHandlers {
   private readonly startNs = process.hrtime.bigint();
   private readonly clock = { now: (): number => Number(process.hrtime.bigint() - this.startNs) };
   private halted = false;
+  /** The EPT violation being handled has sent a synchronous ioreq already (counted in ioreq_exits). */
+  private emulationSentSync = false;
   /** IRQ wire levels last applied to the PIC (bit n = ISA IRQ n). */
   private appliedLevels = 0;
   /** DomainConfig.vcpuUp: which vCPUs have been started. */
@@ -180,7 +183,7 @@ export class Vcpu implements ExitHandlers {
       const reason =
         e instanceof IoreqProtocolError
           ? `ioreq protocol violation by the device model: ${e.message}`
-          : `hypervisor error: ${(e as Error).stack ?? String(e)}`;
+          : `hypervisor error: ${describeThrown(e)}`;
       cpu.crashWith(reason);
       return this.crashed();
     }
@@ -310,7 +313,9 @@ export class Vcpu implements ExitHandlers {
   // ---------------------------------------------------------------- exit handlers (exit-table.ts)
 
   io(cpu: Cpu): void {
+    const sent = this.ioreq.sync;
     this.portIo.handle(cpu);
+    if (this.ioreq.sync !== sent) this.counters[C.ioreq_exits]!++;
     this.stopIfShutDown(cpu);
     // Xen runs intr_assist at every VM entry: an access that left the PIC with a request for
     // the CPU (an EOI uncovering a waiting IRQ, an unmask) is acted on before the guest goes on.
@@ -319,7 +324,14 @@ export class Vcpu implements ExitHandlers {
   }
 
   mmio(cpu: Cpu): void {
+    const sent = this.ioreq.sync;
     this.mmioHandler.handle(cpu);
+    // One exit may send several ioreqs (Cpu: continuation accesses); it counts once here.
+    if (!cpu.exit.continuation) this.emulationSentSync = false;
+    if (this.ioreq.sync !== sent && !this.emulationSentSync) {
+      this.emulationSentSync = true;
+      this.counters[C.ioreq_exits]!++;
+    }
     this.stopIfShutDown(cpu);
   }
 

@@ -19,6 +19,9 @@ export const VCPU_COUNTERS = [
   'exit_triple_fault',
   'ioreq_sync',
   'ioreq_buffered',
+  // Exits that sent at least one synchronous ioreq: fewer than ioreq_sync when one exit sends
+  // several (a read-modify-write on MMIO, an access split at a page boundary).
+  'ioreq_exits',
   'ioreq_wait_ns',
   'interrupts_injected',
   'null_reads',

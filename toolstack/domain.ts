@@ -15,6 +15,7 @@ import { attachDomainSharedMemory, type AttachedDomain } from '../shared/domain-
 import { ByteRing } from '../shared/byte-ring.js';
 import { DM_COUNTERS, dmCounters, VCPU_COUNTERS, vcpuCounters } from '../shared/run-stats.js';
 import { DM_WORKER, VCPU_WORKER } from './worker-urls.js';
+import { describeThrown } from '../shared/describe-thrown.js';
 
 
 /** How long a worker may take to leave its loop after destroy before it is terminated. */
@@ -28,6 +29,23 @@ export type DomainOutcome =
   | { kind: 'crash'; report: CrashReport }
   | { kind: 'destroyed' };
 
+/**
+ * One of the domain's threads as the domain drives it: a worker_threads Worker started from a
+ * compiled entry (DM_WORKER, VCPU_WORKER) with its workerData. A host that runs many short
+ * domains may pass its own starter that reuses threads (bench/random-code-fuzz-threads.ts).
+ */
+export interface DomainThread {
+  // `any`, as Worker's own listener types have it.
+  on(event: 'message' | 'error', listener: (value: any) => void): unknown;
+  once(event: 'error' | 'exit', listener: (value: any) => void): unknown;
+  off(event: 'message', listener: (value: any) => void): unknown;
+  terminate(): Promise<number>;
+}
+
+export type ThreadStarter = (entry: URL, workerData: unknown) => DomainThread;
+
+const newWorker: ThreadStarter = (entry, workerData) => new Worker(entry, { workerData });
+
 export interface DomainEvents {
   console: [Uint8Array];
   outcome: [DomainOutcome];
@@ -37,9 +55,9 @@ export class Domain extends EventEmitter<DomainEvents> {
   readonly control: DomainControl;
   private readonly attached: AttachedDomain;
   private readonly consoleIn: ByteRing;
-  private dm: Worker | undefined;
+  private dm: DomainThread | undefined;
   /** Started vCPUs' workers, by vCPU id. */
-  private readonly vcpuWorkers = new Map<number, Worker>();
+  private readonly vcpuWorkers = new Map<number, DomainThread>();
   private vcpusDown = new Set<number>();
   private outcomeValue: DomainOutcome | undefined;
   private readonly outcomePromise: Promise<DomainOutcome>;
@@ -50,9 +68,12 @@ export class Domain extends EventEmitter<DomainEvents> {
   forcedTerminations = 0;
   private destroying: Promise<void> | undefined;
   /** Every worker started, and a promise of its exit. */
-  private readonly exits = new Map<Worker, Promise<void>>();
+  private readonly exits = new Map<DomainThread, Promise<void>>();
 
-  constructor(readonly config: DomainConfig) {
+  constructor(
+    readonly config: DomainConfig,
+    private readonly startThread: ThreadStarter = newWorker,
+  ) {
     super();
     this.control = new DomainControl(config.control, config.vcpus);
     this.attached = attachDomainSharedMemory(config.io);
@@ -176,14 +197,14 @@ export class Domain extends EventEmitter<DomainEvents> {
     dmEventChannels.setPending(this.config.dmControlPort);
   }
 
-  private spawn(url: URL, workerData: unknown): Worker {
-    const w = new Worker(url, { workerData });
+  private spawn(url: URL, workerData: unknown): DomainThread {
+    const w = this.startThread(url, workerData);
     this.exits.set(w, new Promise((resolve) => w.once('exit', () => resolve())));
     w.on('message', (raw: Uint8Array) => this.onMessage(raw));
-    w.on('error', (err) => {
+    w.on('error', (err: unknown) => {
       this.settle({
         kind: 'crash',
-        report: { reason: `worker failed: ${err.message}`, vcpu: 0, eip: 0, instructionBytes: new Uint8Array(), exits: {} },
+        report: { reason: `worker failed: ${describeThrown(err)}`, vcpu: 0, eip: 0, instructionBytes: new Uint8Array(), exits: {} },
       });
       void this.destroy();
     });

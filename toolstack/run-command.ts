@@ -132,6 +132,22 @@ function hex(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 }
 
+/**
+ * The reason as one line of prose, whatever a thread put in it: stack frames dropped, line
+ * breaks folded, a stray "[object Object]" named for what it is.
+ */
+function readableReason(reason: string): string {
+  const text = reason
+    .split('\n')
+    .filter((line) => !/^\s+at\s/.test(line))
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ')
+    .replaceAll('[object Object]', '(an unprintable value)')
+    .replace(/\.+$/, '');
+  return text || 'no reason given';
+}
+
 export function crashParagraph(name: string, r: CrashReport): string {
   const bytes = [...r.instructionBytes].map((b) => b.toString(16).padStart(2, '0')).join(' ') || 'unreadable';
   const regs = r.registers
@@ -144,7 +160,7 @@ export function crashParagraph(name: string, r: CrashReport): string {
     .map(([k, n]) => `${k}=${n}`)
     .join(' ');
   return (
-    `hvmsim: domain ${name} crashed on vCPU ${r.vcpu}: ${r.reason}. ` +
+    `hvmsim: domain ${name} crashed on vCPU ${r.vcpu}: ${readableReason(r.reason)}. ` +
     `EIP ${hex(r.eip)}, instruction bytes ${bytes}. Registers: ${regs}. Exits: ${exits || 'none'}.\n`
   );
 }

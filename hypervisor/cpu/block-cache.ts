@@ -113,7 +113,14 @@ export class BlockCache {
   }
 }
 
-/** Instruction fetch from memory that is not RAM: the domain crashes (no code runs from MMIO). */
+/**
+ * Instruction fetch from a frame that is neither RAM nor directly mapped. The run loop turns it
+ * into the guest's #GP(0), as Xen does (Cpu.fetchFault).
+ */
 export class FetchFault {
   constructor(readonly addr: number) {}
+
+  toString(): string {
+    return `instruction fetch from 0x${(this.addr >>> 0).toString(16).padStart(8, '0')}, which is not RAM`;
+  }
 }

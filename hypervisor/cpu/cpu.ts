@@ -7,9 +7,14 @@
  * The CPU knows nothing about devices: port I/O, accesses to frames that are not plain RAM,
  * HLT, VMCALL and CPUID leave through `onExit` with `exit` describing them, exactly as a VM
  * exit would; the hypervisor dispatches them through its exit table and resumes the CPU.
+ *
+ * An instruction that touches emulated memory more than once (a read-modify-write such as
+ * `add [mmio], eax`, an access split at a page boundary) is one EPT violation in Xen, whose
+ * emulator then issues every access of the instruction: here each access still leaves through
+ * `onExit`, the later ones marked `exit.continuation`, so the exit is counted once.
  */
 import type { BootCpuState } from '../../shared/boot-cpu-state.js';
-import { P2mType, PAGE_SHIFT } from '../../shared/p2m.js';
+import { P2M_TYPE_NAMES, P2mType, PAGE_SHIFT } from '../../shared/p2m.js';
 import { BlockCache, FetchFault, type Block } from './block-cache.js';
 import { compileBlock } from './block-compiler.js';
 import { ExitInfo, ExitReason, IoDir } from './exit.js';
@@ -96,6 +101,16 @@ export class Cpu implements LazyFlagState {
   readonly exit = new ExitInfo();
   crash: CrashReport | null = null;
   dead = false;
+
+  /**
+   * The instruction whose emulation the last EPT violation began: its retired-instruction count
+   * and EIP identify one execution (-1: none). A further access by the same execution is part
+   * of the same exit.
+   */
+  private emulatedAt = -1;
+  private emulatedEip = 0;
+  /** Why the fault being delivered was raised, when the hypervisor raised it (a triple fault's report says). */
+  private faultCause: string | null = null;
 
   /**
    * Executions of a block before it is compiled: 0 compiles every block before its first run,
@@ -304,13 +319,27 @@ export class Cpu implements LazyFlagState {
     else this.wr(this.ea(i), i.osz, v);
   }
 
-  /** Accesses that are not plain RAM: split at page boundaries, then by p2m type. */
+  /**
+   * Accesses that are not plain RAM. One that crosses a page boundary is split as Xen's
+   * emulator splits it (linear_read/linear_write: the part in each page, each part in
+   * power-of-two chunks as hvmemul_phys_mmio_access issues them): 4 bytes at page offset 0xffe
+   * are 2 + 2, at 0xffd 2 + 1 + 1.
+   */
   private readSlow(a: number, size: number): number {
-    if ((a & 0xfff) + size > 0x1000) {
-      let v = 0;
-      for (let k = 0; k < size; k++) v |= this.rd8((a + k) | 0) << (8 * k);
-      return size === 4 ? v | 0 : v;
-    }
+    const first = 0x1000 - (a & 0xfff);
+    if (first >= size) return this.readInPage(a, size);
+    const v = this.readInPage(a, first) | (this.readInPage((a + first) >>> 0, size - first) << (8 * first));
+    return size === 4 ? v | 0 : v;
+  }
+
+  /** `size` (1–4) bytes inside one page. */
+  private readInPage(a: number, size: number): number {
+    if (size !== 3) return this.readChunk(a, size);
+    return this.readChunk(a, 2) | (this.readChunk((a + 2) >>> 0, 1) << 16);
+  }
+
+  /** One access of 1, 2 or 4 bytes inside one page, by the frame's p2m type. */
+  private readChunk(a: number, size: number): number {
     const frame = a >>> PAGE_SHIFT;
     if (this.fastRead[frame]) {
       return size === 4 ? this.ramView.getInt32(a, true) : size === 2 ? this.ramView.getUint16(a, true) : this.ram[a]!;
@@ -329,21 +358,42 @@ export class Cpu implements LazyFlagState {
     const x = this.exit;
     x.setSingle(a, size, IoDir.IN, 0);
     x.p2mType = type;
-    this.vmexit(ExitReason.EPT_VIOLATION);
-    if (x.retry) return this.readSlowRetry(a, size);
+    this.exitEpt();
+    if (x.retry) return this.readChunkRetry(a, size);
     return size === 4 ? x.value | 0 : x.value & (size === 2 ? 0xffff : 0xff);
   }
 
-  private readSlowRetry(a: number, size: number): number {
+  private readChunkRetry(a: number, size: number): number {
     return size === 4 ? this.rd32(a) : size === 2 ? this.rd16(a) : this.rd8(a);
   }
 
   private writeSlow(a: number, size: number, v: number): void {
-    if ((a & 0xfff) + size > 0x1000) {
-      for (let k = 0; k < size; k++) this.wr8((a + k) | 0, (v >>> (8 * k)) & 0xff);
+    const first = 0x1000 - (a & 0xfff);
+    if (first >= size) {
+      this.writeInPage(a, size, v);
       return;
     }
+    this.writeInPage(a, first, v);
+    this.writeInPage((a + first) >>> 0, size - first, v >>> (8 * first));
+  }
+
+  private writeInPage(a: number, size: number, v: number): void {
+    if (size !== 3) {
+      this.writeChunk(a, size, size === 4 ? v | 0 : v & (size === 2 ? 0xffff : 0xff));
+      return;
+    }
+    this.writeChunk(a, 2, v & 0xffff);
+    this.writeChunk((a + 2) >>> 0, 1, (v >>> 16) & 0xff);
+  }
+
+  private writeChunk(a: number, size: number, v: number): void {
     const frame = a >>> PAGE_SHIFT;
+    if (this.fastWrite[frame]) {
+      if (size === 4) this.ramView.setInt32(a, v, true);
+      else if (size === 2) this.ramView.setUint16(a, v, true);
+      else this.ram[a] = v;
+      return;
+    }
     const type = this.mem.p2m[frame]!;
     if (type === P2mType.RAM_RW && this.mem.codeFrames[frame] && frame < this.mem.ramBytes >>> PAGE_SHIFT) {
       this.mem.onCodeWrite(frame); // self-modifying code: drop the translations first
@@ -361,8 +411,29 @@ export class Cpu implements LazyFlagState {
     const x = this.exit;
     x.setSingle(a, size, IoDir.OUT, v);
     x.p2mType = type;
-    this.vmexit(ExitReason.EPT_VIOLATION);
+    this.exitEpt();
     if (x.retry) this.wr(a, size, v); // e.g. log-dirty: the frame is writable now
+  }
+
+  /**
+   * Raise an EPT violation for the access `exit` describes (string instructions fill it for a
+   * whole chunk). The first access of an instruction's execution is a new exit; a further one
+   * by the same execution is part of it (`continuation`). An exit the handler asks to retry
+   * (log-dirty) ends the emulation: in Xen the instruction restarts and faults afresh.
+   */
+  exitEpt(): void {
+    const x = this.exit;
+    const same = this.emulatedAt === this.instructions && this.emulatedEip === this.curEip;
+    x.continuation = same;
+    this.emulatedAt = this.instructions;
+    this.emulatedEip = this.curEip;
+    this.vmexit(ExitReason.EPT_VIOLATION);
+    if (x.retry) this.emulatedAt = -1;
+  }
+
+  /** The next access to emulated memory is a new exit: the current instruction's emulation ended (a REP iteration). */
+  endEmulation(): void {
+    this.emulatedAt = -1;
   }
 
   // ---------------------------------------------------------------- stack
@@ -424,6 +495,37 @@ export class Cpu implements LazyFlagState {
     if (this.dead) return RunResult.DEAD;
     this.stopRequested = false;
     const limit = this.instructions + budget;
+    try {
+      return this.runBlocks(limit);
+    } catch (e) {
+      if (!(e instanceof FetchFault)) throw e;
+      // Back to the caller after the fault: a guest whose handler cannot be fetched either
+      // retires nothing, and must still leave the loop to its timers and control requests.
+      this.fetchFault(e.addr);
+      return this.dead ? RunResult.DEAD : this.stopRequested ? RunResult.STOPPED : RunResult.BUDGET;
+    }
+  }
+
+  /**
+   * Code at `addr` cannot be fetched: its frame is emulated MMIO (mmio_dm, mmio_hv) or not
+   * populated. Xen handles the EPT violation by emulating the instruction, but its emulator
+   * refuses to fetch from anything but RAM (hvmemul's linear_read: an instruction fetch that
+   * does not resolve to RAM is unhandleable) and hvm_hap_nested_page_fault then injects
+   * #GP(0); an unpopulated gfn reads as mmio_dm in Xen's p2m and takes the same path. QEMU's
+   * TCG would execute MMIO contents instead; hvmsim follows Xen. Directly mapped frames (VRAM
+   * in the shared modes) are fetched like RAM, as they are RAM under Xen. EIP is already at
+   * the instruction that could not be fetched.
+   */
+  private fetchFault(addr: number): void {
+    const a = addr >>> 0;
+    const type = this.mem.p2m[a >>> PAGE_SHIFT]!;
+    this.curEip = this.eip;
+    this.faultCause = `#GP(0) for an instruction fetch from 0x${a.toString(16).padStart(8, '0')} (p2m type ${P2M_TYPE_NAMES[type] ?? type}), which Xen does not emulate`;
+    this.raiseException(Vector.GP, 0);
+    this.faultCause = null;
+  }
+
+  private runBlocks(limit: number): RunResult {
     const kick = this.kick;
     let block: Block | null = null;
     while (this.instructions < limit) {
@@ -596,21 +698,26 @@ export class Cpu implements LazyFlagState {
 
   /** The vCPU cannot continue: record a report and tell the hypervisor. */
   tripleFault(why: string): void {
-    this.crashWith(`triple fault: ${why}`);
+    const cause = this.faultCause !== null ? `; the first fault was ${this.faultCause}` : '';
+    this.crashWith(`triple fault: ${why}${cause}`);
     this.vmexit(ExitReason.TRIPLE_FAULT);
   }
 
-  /** Record a crash report and stop this vCPU for good (the hypervisor then crashes the domain). */
-  crashWith(reason: string): void {
-    this.crash = this.report(reason);
+  /**
+   * Record a crash report and stop this vCPU for good (the hypervisor then crashes the domain).
+   * `eip`: where the guest is; an exit handler crashing on the instruction that exited passes
+   * `curEip`, so the report names that instruction, as Xen's does.
+   */
+  crashWith(reason: string, eip = this.eip): void {
+    this.crash = this.report(reason, eip);
     this.dead = true;
     this.abortBlock = true;
     this.stopRequested = true;
   }
 
-  report(reason: string): CrashReport {
+  report(reason: string, eip = this.eip): CrashReport {
     const bytes: string[] = [];
-    const lin = (this.eip + this.segBase[Seg.CS]!) >>> 0;
+    const lin = (eip + this.segBase[Seg.CS]!) >>> 0;
     for (let k = 0; k < MAX_INSN_LEN; k++) {
       const a = lin + k;
       if (a >= this.mem.ramBytes || !this.fastRead[a >>> PAGE_SHIFT]) break;
@@ -618,10 +725,10 @@ export class Cpu implements LazyFlagState {
     }
     const registers: Record<string, number> = {};
     REG_NAMES.forEach((n, r) => (registers[n] = this.regs[r]! >>> 0));
-    registers.eip = this.eip >>> 0;
+    registers.eip = eip >>> 0;
     registers.eflags = this.getEflags() >>> 0;
     SEG_NAMES.forEach((n, s) => (registers[n] = this.segSel[s]!));
     registers.cr0 = this.cr0 >>> 0;
-    return { reason, eip: this.eip >>> 0, bytes: bytes.join(' '), registers };
+    return { reason, eip: eip >>> 0, bytes: bytes.join(' '), registers };
   }
 }

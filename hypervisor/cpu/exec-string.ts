@@ -3,8 +3,9 @@
  *
  * REP MOVS/STOS work a page at a time: within plain RAM they become one typed-array copy or
  * fill; against a frame that exits (mmio_dm) they become ONE exit per page with `count` and
- * `data_is_ptr`, as Xen turns them into one ioreq (DESIGN §3). INS/OUTS likewise leave as one
- * string-I/O exit per page. Registers are written back after every chunk, so a fault
+ * `data_is_ptr`, as Xen turns them into one ioreq. INS/OUTS likewise leave as one string-I/O
+ * exit per page. Every other repetition that reaches emulated memory is an exit of its own, as
+ * Xen's emulator does one such repetition per exit (Cpu.endEmulation marks the boundary). Registers are written back after every chunk, so a fault
  * part-way leaves the state an interrupted REP instruction would leave, and the instruction
  * restarts where it stopped.
  */
@@ -61,6 +62,7 @@ export function movs(c: Cpu, i: Insn): void {
   let count = getCount(c, i);
   const mem = c.mem;
   while (count > 0) {
+    c.endEmulation();
     const src = (getIndex(c, i, Reg.ESI) + srcBase) >>> 0;
     const dst = (getIndex(c, i, Reg.EDI) + dstBase) >>> 0;
     let n = Math.min(count, elemsInPage(src, osz, down), elemsInPage(dst, osz, down));
@@ -141,7 +143,7 @@ function repExit(
   x.df = down;
   x.done = n;
   x.retry = false;
-  c.vmexit(ExitReason.EPT_VIOLATION);
+  c.exitEpt();
   const done = x.done;
   return done >= 1 && done <= n ? done : n;
 }
@@ -160,6 +162,7 @@ export function stos(c: Cpu, i: Insn): void {
   let count = getCount(c, i);
   const mem = c.mem;
   while (count > 0) {
+    c.endEmulation();
     const dst = (getIndex(c, i, Reg.EDI) + dstBase) >>> 0;
     let n = Math.min(count, elemsInPage(dst, osz, down));
     if (i.asz16) n = 1;
@@ -202,6 +205,7 @@ export function lods(c: Cpu, i: Insn): void {
   }
   let count = getCount(c, i);
   while (count > 0) {
+    c.endEmulation();
     c.setReg(Reg.EAX, osz, c.rd(getIndex(c, i, Reg.ESI) + srcBase, osz));
     advance(c, i, Reg.ESI, step);
     setCount(c, i, --count);
@@ -225,6 +229,7 @@ export function cmps(c: Cpu, i: Insn): void {
   const wantEqual = i.rep === 1;
   let count = getCount(c, i);
   while (count > 0) {
+    c.endEmulation();
     const a = c.rd(getIndex(c, i, Reg.ESI) + srcBase, osz);
     const b = c.rd(getIndex(c, i, Reg.EDI) + dstBase, osz);
     alu(c, 7, osz, a, b);
@@ -249,6 +254,7 @@ export function scas(c: Cpu, i: Insn): void {
   const wantEqual = i.rep === 1;
   let count = getCount(c, i);
   while (count > 0) {
+    c.endEmulation();
     const b = c.rd(getIndex(c, i, Reg.EDI) + dstBase, osz);
     alu(c, 7, osz, a, b);
     advance(c, i, Reg.EDI, step);
@@ -272,11 +278,15 @@ function stringIo(c: Cpu, i: Insn, dir: IoDir): void {
   const mem = c.mem;
   const x = c.exit;
   while (count > 0) {
+    c.endEmulation();
     const addr = (getIndex(c, i, reg) + base) >>> 0;
     let n = Math.min(count, elemsInPage(addr, osz, down), 4096);
     if (i.asz16) n = Math.min(n, 1);
     const frame = addr >>> PAGE_SHIFT;
     const ramOk = n >= 1 && (dir === IoDir.IN ? mem.fastWrite[frame] : mem.fastRead[frame]);
+    // OUTS from memory that is not plain RAM: read the element first (that access may be an
+    // exit of its own, which reuses `x`), then describe the port write.
+    const out = !ramOk && dir === IoDir.OUT ? c.rd(addr, osz) : 0;
     x.addr = port;
     x.size = osz;
     x.dir = dir;
@@ -301,7 +311,7 @@ function stringIo(c: Cpu, i: Insn, dir: IoDir): void {
         c.vmexit(ExitReason.IO_INSTRUCTION);
         c.wr(addr, osz, x.value);
       } else {
-        x.value = c.rd(addr, osz);
+        x.value = out;
         c.vmexit(ExitReason.IO_INSTRUCTION);
       }
     }

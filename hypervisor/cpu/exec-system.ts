@@ -123,11 +123,11 @@ export function movToCr(c: Cpu, i: Insn): void {
   switch (i.reg) {
     case 0:
       if (!(v & Cr0.PE)) {
-        c.crashWith('guest left protected mode (CR0.PE cleared): real mode is not supported');
+        c.crashWith('guest left protected mode (CR0.PE cleared): real mode is not supported', c.curEip);
         return;
       }
       if (v & Cr0.PG) {
-        c.crashWith('guest enabled paging (CR0.PG): paging is not implemented yet');
+        c.crashWith('guest enabled paging (CR0.PG): paging is not implemented yet', c.curEip);
         return;
       }
       if (v & Cr0.NW && !(v & Cr0.CD)) gp(0);

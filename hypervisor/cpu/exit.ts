@@ -59,6 +59,12 @@ export class ExitInfo {
   done = 0;
   /** Set by the handler for EPT_VIOLATION: the frame is now accessible, repeat the access directly. */
   retry = false;
+  /**
+   * EPT_VIOLATION: a further access of an instruction whose emulation an earlier exit began
+   * (the write of a read-modify-write, the second part of a page-crossing access). Handled,
+   * but not counted as another exit: Xen's emulator issues all of them in one.
+   */
+  continuation = false;
 
   /** Describe one access of `size` bytes (not a string operation): count 1, a value, no pointer. */
   setSingle(addr: number, size: number, dir: IoDir, value: number): void {

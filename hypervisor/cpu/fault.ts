@@ -10,6 +10,11 @@ export class GuestFault {
     readonly vector: number,
     readonly errorCode: number = -1, // -1: the vector pushes no error code
   ) {}
+
+  /** Readable if one ever escapes to a report (it should always be delivered to the guest). */
+  toString(): string {
+    return `guest fault: vector ${this.vector}${this.errorCode >= 0 ? `, error code 0x${this.errorCode.toString(16)}` : ''}`;
+  }
 }
 
 /** Vectors that push an error code (#DF, #TS, #NP, #SS, #GP, #PF, #AC). */
@@ -36,4 +41,8 @@ export function gp(errorCode = 0): never {
  */
 export class RunAbort {
   constructor(readonly why: string) {}
+
+  toString(): string {
+    return `instruction abandoned: ${this.why}`;
+  }
 }
