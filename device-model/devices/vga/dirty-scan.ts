@@ -175,6 +175,11 @@ export class TrackDirtyVramScan implements DirtyScan {
     this.bitmap = new Uint8Array(Math.ceil(this.dirtyVram.maxPages / 8));
   }
 
+  /** The flushes this scan asked for, the vCPUs they kicked, and how many gave up waiting. */
+  get flushStats(): DirtyVram['flushStats'] {
+    return this.dirtyVram.flushStats;
+  }
+
   scan(first: number, count: number, dirty: Uint8Array, cost: ScanCost): void {
     cost.pages = count;
     cost.bytes = 0;
