@@ -35,6 +35,11 @@ export function createDirtyVramBuffer(vramBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer((BITMAP + Math.ceil(pages / 32)) * 4);
 }
 
+/** The p2m flush area inside a dirty-VRAM buffer (for benchmarks that time the handshake alone). */
+export function dirtyVramFlushArea(buffer: SharedArrayBuffer): Int32Array {
+  return new Int32Array(buffer, FLUSH_AREA * 4, P2M_FLUSH_WORDS);
+}
+
 export class DirtyVram {
   private readonly i32: Int32Array;
   private readonly flushArea: Int32Array;
@@ -47,7 +52,7 @@ export class DirtyVram {
   constructor(buffer: SharedArrayBuffer) {
     this.i32 = new Int32Array(buffer);
     if (this.i32.length <= BITMAP) throw new RangeError('dirty-VRAM buffer too small (createDirtyVramBuffer)');
-    this.flushArea = this.i32.subarray(FLUSH_AREA, BITMAP);
+    this.flushArea = dirtyVramFlushArea(buffer);
     this.maxPages = (this.i32.length - BITMAP) * 32;
     this.carried = new Int32Array(this.i32.length - BITMAP);
   }
