@@ -3,6 +3,8 @@
  * ways the display finds changed pages, at 0, 1, 10 and 100% dirty pages on 640x480x32,
  * 1024x768x32 and 8 MiB surfaces, each surface in its own worker thread, one after another (two
  * cores: nothing else of ours runs meanwhile), with the memory-bandwidth floor of each size.
+ * `bench:scan` then times track_dirty_vram's flush handshake with 0, 1 and 2 vCPU threads
+ * running (flush-cost.ts), which the dirty-bitmap figures above do not include.
  *
  * Run: `npm run build && node dist/bench/scan-bench.js [--repeats N] [--json FILE]`.
  */
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Command, InvalidArgumentError } from 'commander';
 import { compiledModule } from '../toolstack/worker-urls.js';
+import { formatFlushReport, measureFlushCost } from './flush-cost.js';
 import { formatScanReport } from './report-markdown.js';
 import type { ScanBenchResults } from './results-schema.js';
 import type { SurfaceOptions, SurfaceScanCost } from './scan-cost.js';
@@ -67,7 +70,10 @@ async function main(argv: string[]): Promise<void> {
   const o = program.opts<{ repeats: number; json?: string }>();
   const results = await runScanBench({ repeats: o.repeats, onSurface: (name) => process.stderr.write(`scan: ${name}\n`) });
   process.stdout.write(formatScanReport(results) + '\n');
-  if (o.json) writeFileSync(o.json, JSON.stringify(results, null, 2) + '\n');
+  process.stderr.write('scan: flush handshake\n');
+  const handshake = await measureFlushCost(o.repeats);
+  process.stdout.write('\n' + formatFlushReport(handshake) + '\n');
+  if (o.json) writeFileSync(o.json, JSON.stringify({ ...results, handshake }, null, 2) + '\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

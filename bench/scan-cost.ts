@@ -11,7 +11,8 @@
  *   - memcmp, checksum (`shared`): the guest stores straight into VRAM;
  *   - dirty-bitmap (`shared-dirty`): a simulated vCPU takes the log-dirty "exit" on the first
  *     write to a page (makes the frame writable, sets its bit, as hypervisor/mmio.ts does), then
- *     stores; the guest-side exits are not the device model's time and are not in the figure;
+ *     stores; the guest-side exits are not the device model's time and are not in the figure,
+ *     nor is the flush handshake with vCPU threads (there are none here; flush-cost.ts times it);
  *   - device (`trap`, `buffered`): the device model performed the write and marked the page.
  * A changed word sits in the middle of its page, so a comparison finds it halfway on average.
  */
@@ -20,6 +21,7 @@ import { P2mType } from '../shared/p2m.js';
 import { ChecksumScan, DeviceTrackedScan, MemcmpScan, TrackDirtyVramScan, type DirtyScan, type ScanCost } from '../device-model/devices/vga/dirty-scan.js';
 import { Vram, VRAM_PAGE_SHIFT, VRAM_PAGE_SIZE } from '../device-model/devices/vga/vram.js';
 import { createDirtyVramBuffer, DirtyVram } from '../shared/dirty-vram.js';
+import { NO_VCPUS } from '../shared/p2m-flush.js';
 import { VRAM_BYTES } from '../shared/vga-config.js';
 import { DIRTY_FRACTIONS, SCAN_STRATEGY_NAMES, type ScanStrategyName, type SurfaceSpec } from './scan-strategies.js';
 import { median, quantile } from './statistics.js';
@@ -89,7 +91,7 @@ function rig(strategy: ScanStrategyName, vram: Vram): Rig {
       const vcpuSide = new DirtyVram(buffer);
       return {
         vram,
-        scan: new TrackDirtyVramScan(buffer, p2m, LFB_PFN),
+        scan: new TrackDirtyVramScan(buffer, p2m, LFB_PFN, NO_VCPUS),
         write: (pages, round) => {
           for (const p of pages) {
             const pfn = LFB_PFN + p;

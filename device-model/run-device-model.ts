@@ -10,6 +10,7 @@ import type { DomainConfig } from '../shared/domain-config.js';
 import { DomainControl, REQ_SHUTDOWN, RunState } from '../shared/domain-control.js';
 import { attachDomainSharedMemory, bindIoreqServer } from '../shared/domain-layout.js';
 import { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
+import { domainFlushTargets } from '../shared/p2m-flush.js';
 import { dmCounters } from '../shared/run-stats.js';
 import { createDmPlatform, publishIoreqServerRanges } from './dm-platform.js';
 import { GuestRam } from './guest-ram.js';
@@ -34,7 +35,8 @@ export function runDeviceModel(config: DomainConfig, post: PostBytes): Promise<v
     const domain = attachDomainSharedMemory(config.io);
     const counters = dmCounters(config.stats, config.vcpus);
     // The fixture configs of some device-model tests have no VGA.
-    const vga = config.vga ? { vga: config.vga, p2m: config.p2m, domid: config.domid, post } : undefined;
+    const vcpus = domainFlushTargets(control, domain.ioreq, domain.irqLines);
+    const vga = config.vga ? { vga: config.vga, p2m: config.p2m, vcpus, domid: config.domid, post } : undefined;
     const latency = config.irqStamps ? irqStampPublisher(config.irqStamps) : undefined;
     const platform = createDmPlatform(domain.irqLines, outbox, counters, vga, latency);
     publishIoreqServerRanges(platform, new IoreqServerRanges(config.ranges));

@@ -61,6 +61,11 @@ export class MmioHandler {
     );
   }
 
+  /**
+   * Writable first, then the bit (shared/dirty-vram.ts): a refresh in between finds no bit and
+   * leaves the frame alone; one after it collects the bit, re-protects the frame and flushes
+   * this vCPU, whose retried store lands before it passes (shared/p2m-flush.ts).
+   */
   private markDirty(cpu: Cpu, frame: number): void {
     const mem = cpu.mem;
     mem.setType(frame, 1, mem.directMapping(frame) ? P2mType.MMIO_DIRECT : P2mType.RAM_RW);

@@ -28,6 +28,7 @@ import { intrAssist } from './intr-assist.js';
 import { IoreqClient } from './ioreq-client.js';
 import { MmioHandler, type BufferedRange } from './mmio.js';
 import { DirtyVram } from '../shared/dirty-vram.js';
+import type { FlushPoint } from '../shared/p2m-flush.js';
 import { VGA_WINDOW_BASE, VGA_WINDOW_BYTES } from '../shared/vga-config.js';
 import { PortIo } from './port-io.js';
 import { Reg } from './cpu/registers.js';
@@ -85,6 +86,8 @@ export class Vcpu implements ExitHandlers {
   private readonly ioreq: IoreqClient;
   private readonly portIo: PortIo;
   private readonly mmioHandler: MmioHandler;
+  /** Where this vCPU acknowledges the device model's p2m flushes (shared/p2m-flush.ts). */
+  private readonly flushPoint: FlushPoint;
   private readonly startNs = process.hrtime.bigint();
   private readonly clock = { now: (): number => Number(process.hrtime.bigint() - this.startNs) };
   private halted = false;
@@ -125,6 +128,7 @@ export class Vcpu implements ExitHandlers {
     this.mmioHandler = new MmioHandler(ranges, this.ioreq, buffered);
     const dirtyVram = new DirtyVram(vga.dirtyVram);
     this.mmioHandler.onDirty = (frame) => dirtyVram.mark(frame);
+    this.flushPoint = dirtyVram.flushPoint(vcpu);
     const mem = new GuestMemory(config.ram, config.p2m);
     if (vga.mode === 'shared' || vga.mode === 'shared-dirty') mem.mapDirect(vga.lfbAddress, new Uint8Array(vga.vram));
     this.cpu = new Cpu(mem, exitDispatcher(this, this.counters));
@@ -146,6 +150,9 @@ export class Vcpu implements ExitHandlers {
     control.setState(v, RunState.RUNNING);
     try {
       for (;;) {
+        // Between runs this vCPU holds no view of the p2m: pass the device model's flushes here
+        // (before a halt or pause, too), and again below before guest code runs after a wait.
+        this.flushPoint.pass();
         const req = control.requests();
         if (req & REQ_DESTROY) return this.finish('destroyed');
         if (req & REQ_SHUTDOWN) {
@@ -163,6 +170,7 @@ export class Vcpu implements ExitHandlers {
         if (this.halted) {
           if (!this.haltWait()) continue;
         }
+        this.flushPoint.pass();
         if (this.platform && intrAssist(cpu, this.platform.pic)) {
           this.counters[C.interrupts_injected]!++;
           this.takeInputStamp(this.platform);
@@ -208,7 +216,11 @@ export class Vcpu implements ExitHandlers {
   /** Timers due, and the device model's wires, into the PIC. */
   private serviceInterrupts(): void {
     const p = this.platform;
-    if (!p) return;
+    if (!p) {
+      // No PIC here: a kick only asks this vCPU to come out of guest code (a flush, a pause).
+      this.domain.irqLines.acknowledgeKick(this.env.vcpu);
+      return;
+    }
     for (const t of p.timers) if (t.nextDeadline() <= this.clock.now()) t.service();
     const lines = this.domain.irqLines;
     if (!lines.acknowledgeKick(this.env.vcpu) && this.appliedLevels === lines.levels()) return;

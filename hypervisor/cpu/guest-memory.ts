@@ -51,9 +51,14 @@ export class GuestMemory {
     }
   }
 
-  /** Back frames [base, base+bytes) with `bytes` (p2m type set separately, normally MMIO_DIRECT). */
+  /**
+   * Back frames [base, base+bytes) with `bytes` (p2m type set separately, normally MMIO_DIRECT).
+   * Only above RAM: there the fast-path verdicts stay 0, so every access reads the shared p2m
+   * byte afresh, which the device model's log-dirty flush relies on (shared/p2m-flush.ts).
+   */
   mapDirect(base: number, bytes: Uint8Array): void {
     if (base % PAGE_SIZE !== 0 || bytes.byteLength % PAGE_SIZE !== 0) throw new RangeError('direct mapping must be page aligned');
+    if (base < this.ramBytes) throw new RangeError(`direct mapping at 0x${base.toString(16)} overlaps RAM (0x${this.ramBytes.toString(16)} bytes)`);
     const m: DirectMapping = { base, bytes };
     for (let f = base >>> PAGE_SHIFT; f < (base + bytes.byteLength) >>> PAGE_SHIFT; f++) this.direct[f] = m;
   }

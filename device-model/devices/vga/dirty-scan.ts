@@ -10,8 +10,8 @@
  *   research/node-limits.md §3) and copy the changed pages into the shadow.
  * - `checksum` (shared): keep a 32-bit hash per page (no shadow) and rehash every page.
  * - `track-dirty-vram` (shared-dirty): HVMOP_track_dirty_vram over the LFB frames of the range
- *   (fetch-and-clear the hypervisor's bits; DirtyVram re-protects what it reports, before the
- *   display reads VRAM).
+ *   (fetch-and-clear the hypervisor's bits; DirtyVram re-protects what it reports and flushes
+ *   the vCPUs' views of those frames, all before the display reads VRAM).
  *
  * When the range differs from the previous scan's (a mode change), the comparing strategies
  * resynchronise and report every page of it; track_dirty_vram does the same by itself. `stop`
@@ -19,6 +19,7 @@
  * again, no exits) until a picture needs it.
  */
 import { DirtyVram } from '../../../shared/dirty-vram.js';
+import type { FlushTargets } from '../../../shared/p2m-flush.js';
 import { VRAM_PAGE_SHIFT, VRAM_PAGE_SIZE, type Vram } from './vram.js';
 
 export interface ScanCost {
@@ -167,9 +168,16 @@ export class TrackDirtyVramScan implements DirtyScan {
     private readonly p2m: Uint8Array,
     /** First guest frame of the LFB (BAR0 address >> 12). */
     private readonly lfbPfn: number,
+    /** The domain's vCPUs, which the flush after re-protecting waits for (p2m-flush.ts). */
+    private readonly vcpus: FlushTargets,
   ) {
     this.dirtyVram = new DirtyVram(dirtyVramBuffer);
     this.bitmap = new Uint8Array(Math.ceil(this.dirtyVram.maxPages / 8));
+  }
+
+  /** The flushes this scan asked for, the vCPUs they kicked, and how many gave up waiting. */
+  get flushStats(): DirtyVram['flushStats'] {
+    return this.dirtyVram.flushStats;
   }
 
   scan(first: number, count: number, dirty: Uint8Array, cost: ScanCost): void {
@@ -177,7 +185,7 @@ export class TrackDirtyVramScan implements DirtyScan {
     cost.bytes = 0;
     this.tracking = true;
     const bitmap = this.bitmap;
-    if (this.dirtyVram.track(this.p2m, this.lfbPfn + first, count, bitmap) === 0) return;
+    if (this.dirtyVram.track(this.p2m, this.lfbPfn + first, count, bitmap, this.vcpus) === 0) return;
     for (let i = 0; i < count; i += 8) {
       const bits = bitmap[i >>> 3]!;
       if (bits === 0) continue;
@@ -188,6 +196,6 @@ export class TrackDirtyVramScan implements DirtyScan {
   stop(): void {
     if (!this.tracking) return;
     this.tracking = false;
-    this.dirtyVram.track(this.p2m, 0, 0, this.bitmap);
+    this.dirtyVram.track(this.p2m, 0, 0, this.bitmap, this.vcpus);
   }
 }

@@ -13,6 +13,7 @@
  */
 import { encodeControlMessage, type ScreenshotMessage } from '../../../shared/control-messages.js';
 import type { IoBus } from '../../../shared/io-bus.js';
+import { NO_VCPUS, type FlushTargets } from '../../../shared/p2m-flush.js';
 import { STD_VGA_DEVICE, STD_VGA_VENDOR, type VgaConfig } from '../../../shared/vga-config.js';
 import { PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PciConfigSpace } from '../pci-config-space.js';
 import type { PciHost } from '../pci-host.js';
@@ -33,6 +34,8 @@ export interface StdVgaOptions {
   readonly vga: VgaConfig;
   /** The domain's p2m (shared-dirty re-protects frames through it). */
   readonly p2m: SharedArrayBuffer;
+  /** The domain's vCPUs, as shared-dirty's flush after re-protecting sees them; absent only in fixtures without vCPU threads. */
+  readonly vcpus?: FlushTargets;
   /** dmCounters (shared/run-stats.ts). */
   readonly counters: Float64Array;
   readonly domid: number;
@@ -116,12 +119,12 @@ export class StdVga {
   }
 
   private createScan(): DirtyScan {
-    const { vga, p2m } = this.options;
+    const { vga, p2m, vcpus = NO_VCPUS } = this.options;
     switch (vga.mode) {
       case 'shared':
         return vga.scan === 'checksum' ? new ChecksumScan(this.vram) : new MemcmpScan(this.vram);
       case 'shared-dirty':
-        return new TrackDirtyVramScan(vga.dirtyVram, new Uint8Array(p2m), vga.lfbAddress >>> VRAM_PAGE_SHIFT);
+        return new TrackDirtyVramScan(vga.dirtyVram, new Uint8Array(p2m), vga.lfbAddress >>> VRAM_PAGE_SHIFT, vcpus);
       default:
         return new DeviceTrackedScan();
     }
