@@ -44,7 +44,7 @@ const GAP_MS = 2;
 function vramLoop(lfb: number): GuestImage {
   const at = lfb + 0x1000;
   const code = Uint8Array.from([0xa3, at & 0xff, (at >>> 8) & 0xff, (at >>> 16) & 0xff, at >>> 24, 0x40, 0xeb, 0xf8]);
-  return { entry: ENTRY, segments: [{ paddr: ENTRY, fileBytes: code, memSize: code.length }], multiboot: { offset: 0, flags: 0 } };
+  return { entry: ENTRY, segments: [{ paddr: ENTRY, fileBytes: code, memSize: code.length }], multiboot: { offset: 0, flags: 0, warnings: [] }, low: ENTRY, high: ENTRY + code.length };
 }
 
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
