@@ -15,7 +15,7 @@
  * Everything else the loop does comes from its sources (loop-source.ts): console traffic, input
  * replay, the display refresh, later disks and back ends. Each gives a next deadline and the
  * ports it wakes on; the loop sleeps until the earliest deadline or an event (with no deadline,
- * until an event: nothing polls while the guest idles), and after the events of a wake-up, and
+ * until an event: nothing polls while the guest idles); around the events of a wake-up, and
  * before it sleeps, it polls every source that is due or was woken, with the buffered ring
  * drained first so posted writes are in what they see. While requests stream in by polling,
  * the sources are looked at about every POLLED_HOUSEKEEPING_MS instead of after each request.
