@@ -11,6 +11,9 @@
  * back, and the ratio is taken per trial, so a machine that is slower for a while (2 noisy cores)
  * slows both; the table gives medians over trials.
  *
+ * Idle: the host CPU per wall second of an idle guest, from the difference of two run lengths
+ * (the longer one idles --idle-ticks more ticks), for `idle` and for `vga-idle`.
+ *
  * Usage: node dist/bench/ioreq-bench.js [--trials N] [--window-ms MS] [--idle-ticks N]
  */
 import { fileURLToPath } from 'node:url';
@@ -22,6 +25,10 @@ import { Domain } from '../toolstack/domain.js';
 import { readGuestImage } from '../toolstack/elf-loader.js';
 import { FLOOR_STRATEGIES, measureIoreqFloor } from './ioreq-floor.js';
 import { guestImagePath } from './repo-paths.js';
+
+/** The shorter of the two idle runs, and how many pairs are measured. */
+const IDLE_SHORT_TICKS = 100;
+const IDLE_TRIALS = 3;
 
 /**
  * Boot, first requests and block compilation happen before the window opens: the rate settles
@@ -124,36 +131,52 @@ export async function measureIoreq(trials: number, windowMs: number): Promise<Io
   return rows;
 }
 
-export interface IdleCost {
-  ticks: number;
+export interface IdleRun {
   wallMs: number;
   cpuMs: number;
-  /** Host CPU per wall second, in percent of one core. */
+}
+
+/** One run of an idle guest from start to its end: host CPU (all threads) and wall time. */
+async function runIdle(guest: 'idle' | 'vga-idle', ticks: number): Promise<IdleRun> {
+  const image = readGuestImage(guestImagePath(guest), { ramBytes: 32 << 20 });
+  // vga-idle in the default VGA mode (shared-dirty) with a small frame: only the idling matters here.
+  const cmdline = guest === 'vga-idle' ? `rows=8 ticks=${ticks}` : `ticks=${ticks}`;
+  const domain = new Domain(buildDomain(image, { domid: 1, name: guest, memoryMiB: 32, cmdline }));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await domain.start();
+  const outcome = await domain.outcome();
+  await domain.destroy();
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - t0;
+  // Both guests exit 0 through isa-debug-exit: status (0 << 1) | 1.
+  if (!(outcome.kind === 'debug-exit' && outcome.status === 1)) throw new Error(`${guest} did not finish cleanly: ${JSON.stringify(outcome)}`);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+export interface IdleCost {
+  guest: string;
+  /** The two run lengths, in timer ticks (100 Hz). */
+  shortTicks: number;
+  longTicks: number;
+  /** Median over trials of (CPU difference / wall difference), in percent of one core. */
   percentOfCore: number;
+  trials: number[];
 }
 
 /**
- * Host CPU of an idle guest in its steady state: CPU time over a window that starts after the
- * domain has booted and ends before it finishes (start-up and teardown are not idling).
+ * Host CPU of an idle guest (100 Hz timer, HLT between ticks) as the difference of two run
+ * lengths: start-up, boot, drawing and teardown are the same in both and cancel out, leaving
+ * what the extra ticks of idling cost. Median over `trials` pairs, each pair back to back.
  */
-export async function measureIdle(ticks: number, spin: number): Promise<IdleCost> {
-  const image = readGuestImage(guestImagePath('idle'), { ramBytes: 32 << 20 });
-  const domain = new Domain(buildDomain(image, { domid: 1, name: 'idle', memoryMiB: 32, cmdline: `ticks=${ticks}`, spin }));
-  await domain.start();
-  const totalMs = ticks * 10;
-  const skipMs = Math.min(500, totalMs / 4);
-  const windowMs = totalMs - 2 * skipMs;
-  await new Promise((r) => setTimeout(r, skipMs));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, windowMs));
-  const cpu = process.cpuUsage(cpu0);
-  const wallMs = performance.now() - t0;
-  const outcome = await domain.outcome();
-  await domain.destroy();
-  if (outcome.kind !== 'debug-exit' || outcome.status !== 1) throw new Error(`idle did not finish cleanly: ${JSON.stringify(outcome)}`);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  return { ticks, wallMs, cpuMs, percentOfCore: (100 * cpuMs) / wallMs };
+export async function measureIdle(guest: 'idle' | 'vga-idle', shortTicks: number, longTicks: number, trials: number): Promise<IdleCost> {
+  const per: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const short = await runIdle(guest, shortTicks);
+    const long = await runIdle(guest, longTicks);
+    per.push((100 * (long.cpuMs - short.cpuMs)) / (long.wallMs - short.wallMs));
+  }
+  return { guest, shortTicks, longTicks, percentOfCore: median(per), trials: per };
 }
 
 function formatRows(rows: IoreqBenchRow[]): string {
@@ -196,9 +219,12 @@ if (isMainThread && process.argv[1] && fileURLToPath(import.meta.url) === proces
   const spinning = rows.filter((r) => r.cores > 1.5);
   const within = spinning.filter((r) => r.ratioToFloor <= 2);
   console.log(`\nspinning strategies (both threads busy) within 2x of the floor, by median ratio: ${within.length} of ${spinning.length}`);
-  const idle = await measureIdle(idleTicks, 2000);
+  const idle = await measureIdle('idle', IDLE_SHORT_TICKS, IDLE_SHORT_TICKS + idleTicks, IDLE_TRIALS);
+  const vgaIdle = await measureIdle('vga-idle', IDLE_SHORT_TICKS, IDLE_SHORT_TICKS + idleTicks, IDLE_TRIALS);
+  const pct = (c: IdleCost) => `${c.percentOfCore.toFixed(2)}%`;
+  console.log(`\nidle guest: ${pct(idle)} of one core (vga-idle: ${pct(vgaIdle)})`);
   console.log(
-    `\nidle guest (100 Hz PIT, HLT between ticks; ${idle.ticks} ticks, steady-state window): ${idle.cpuMs.toFixed(1)} ms host CPU over ${idle.wallMs.toFixed(0)} ms wall = ${idle.percentOfCore.toFixed(2)}% of one core (both workers and the toolstack)`,
+    `  host CPU of all threads, (ticks=${idle.longTicks} run - ticks=${idle.shortTicks} run) / their wall-time difference, median of ${IDLE_TRIALS} pairs; 100 Hz PIT, HLT between ticks; vga-idle in the default VGA mode (shared-dirty). Per pair: idle ${idle.trials.map((x) => x.toFixed(2)).join(', ')}; vga-idle ${vgaIdle.trials.map((x) => x.toFixed(2)).join(', ')}`,
   );
   console.log(`1-minute load average before/after: ${loadBefore}/${loadavg()[0]!.toFixed(2)}`);
 }

@@ -27,7 +27,7 @@ export interface DmPlatform {
   readonly devices: PcDevices;
   readonly i8042: I8042;
   readonly slowPort: SlowPort;
-  /** The std VGA at 00:02.0, when the domain has one; also the loop's display timer (DmDisplay). */
+  /** The std VGA at 00:02.0, when the domain has one (its refresh is a loop source, refresh-source.ts). */
   readonly vga?: StdVga;
 }
 

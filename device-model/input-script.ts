@@ -13,8 +13,8 @@
  * `+0` is allowed). Keys are the names in ps2-keyboard.ts's KEYS. A bad line is reported with
  * its number, in one line.
  *
- * Replay (InputInjector): the device model's loop asks when the next event is due (its wait's
- * timeout is bounded by it) and injects every due event, raising IRQ 12 or IRQ 1 without waiting
+ * Replay (InputInjector, run by the device model's loop as InputReplaySource): the loop asks when
+ * the next event is due (its wait's timeout is bounded by it) and injects every due event, raising IRQ 12 or IRQ 1 without waiting
  * for the guest. Nothing is dropped: an event is injected only when its device is ready for it —
  * mouse reporting on, keyboard scanning on, and the guest has taken every byte of the device's
  * previous event — and otherwise waits, with everything after it, until a guest access changes
@@ -27,9 +27,11 @@
 import { readFileSync } from 'node:fs';
 import { hostNowNs } from '../shared/host-clock.js';
 import type { InputEvent } from '../shared/input-event.js';
+import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
 import type { I8042, InputLatencyProbe } from './devices/i8042.js';
 import { KEYS, Ps2Keyboard } from './devices/ps2-keyboard.js';
 import { BUTTON_LEFT, BUTTON_MIDDLE, BUTTON_RIGHT } from './devices/ps2-mouse.js';
+import type { LoopSource } from './loop-source.js';
 
 
 export const MAX_MOVE = 1023;
@@ -211,6 +213,32 @@ export class InputInjector {
         return;
       }
     }
+  }
+}
+
+/**
+ * The replay as a loop source: due when the next event is due and its device can take it (a
+ * guest access wakes the loop anyway, which then asks again); the injector's counts go to the
+ * device model's counters (input_events, input_delay_ns).
+ */
+export class InputReplaySource implements LoopSource {
+  readonly name = 'input-script';
+  readonly ports: readonly number[] = [];
+
+  constructor(
+    private readonly injector: InputInjector,
+    /** dmCounters (shared/run-stats.ts). */
+    private readonly counters: Float64Array,
+  ) {}
+
+  nextDeadline(now: number): number {
+    return this.injector.nextDue(now);
+  }
+
+  poll(now: number): void {
+    this.injector.poll(now);
+    this.counters[DM_COUNTER_INDEX.input_events] = this.injector.counters.events;
+    this.counters[DM_COUNTER_INDEX.input_delay_ns] = this.injector.counters.delayNs;
   }
 }
 

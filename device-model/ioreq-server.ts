@@ -12,17 +12,20 @@
  *   polling flag up) is not notified, and its slot is claimed in the same burst of stores as the
  *   answer (IoreqPage.claimAndRespond) rather than before dispatch.
  *
- * Host console input is fed to the UART when the loop wakes and before it sleeps, as far as
- * the UART's FIFO has room. The wait's timeout is the time to the display's next refresh or the
- * input script's next event (or a long idle timeout without either); a refresh runs whenever one
- * is due after the events of a wake-up, with the buffered ring drained first so posted writes are
- * in the picture, and due input events are injected after every wake-up (a guest access may have
- * made the room a waiting event needs).
+ * Everything else the loop does comes from its sources (loop-source.ts): console traffic, input
+ * replay, the display refresh, later disks and back ends. Each gives a next deadline and the
+ * ports it wakes on; the loop sleeps until the earliest deadline or an event (with no deadline,
+ * until an event: nothing polls while the guest idles); around the events of a wake-up, and
+ * before it sleeps, it polls every source that is due or was woken, with the buffered ring
+ * drained first so posted writes are in what they see. While requests stream in by polling,
+ * the sources are looked at about every POLLED_HOUSEKEEPING_MS instead of after each request.
+ * The `wakeups` counter counts every return from the wait (event or deadline) and every request
+ * found by polling.
  *
  * Requests are served one at a time, as by qemu-dm's single thread: with several vCPUs, one that
  * was published while the server was busy with another counts as queued, with its wait from
  * publication (the vCPU's stamp, hypervisor/vcpu.ts) to being taken up. On
- * destroy the display gets a last refresh and its end-of-run work (the screenshot) starts; the
+ * destroy each source finishes (the display: a last refresh, and its screenshot starts); the
  * loop returns at once and that work finishes on the thread's event loop.
  *
  * The loop never throws. A bad request, a corrupt buffered ring, a protocol violation or a
@@ -34,7 +37,6 @@
 import { AdaptiveSpin } from '../shared/adaptive-spin.js';
 import { TimingSampler } from '../shared/timing-sampler.js';
 import { BufferedIoreqConsumer, BufferedIoreqError, type BufferedIoreqHandler } from '../shared/buffered-ioreq.js';
-import type { ByteRing } from '../shared/byte-ring.js';
 import { REQ_DESTROY, RunState, type DomainControl } from '../shared/domain-control.js';
 import { DM_POLLING_INDEX, vcpuPollingIndex, type AttachedDomain, type IoreqServerBinding } from '../shared/domain-layout.js';
 import { IoreqProtocolError, IoreqRecord, STATE_IOREQ_INPROCESS, STATE_IOREQ_NONE, STATE_IOREQ_READY, STATE_IORESP_READY } from '../shared/ioreq.js';
@@ -45,42 +47,17 @@ import { MAX_SPINS, waitStats } from '../shared/wait.js';
 
 const NOTHING_YET = -1;
 const UPCALL = -2;
-import type { Uart16550 } from './devices/uart16550.js';
 import { BadIoreqError, describeIoreq, type IoreqDispatcher } from './ioreq-dispatch.js';
+import type { LoopSource } from './loop-source.js';
 import type { ToolstackOutbox } from './toolstack-outbox.js';
 
 /**
- * While requests arrive back to back (found by polling), the loop does its housekeeping — console
- * input and output, input events, the display's refresh deadline, each needing the clock or
- * other threads' words — about this often (ms) instead of after each request: it is due when a
- * timed request (about one in 16, serveDirectly) finishes past this interval.
+ * While requests arrive back to back (found by polling), the loop looks at its sources — each
+ * needing the clock or other threads' words — about this often (ms) instead of after each
+ * request: they are due when a timed request (about one in 16, serveDirectly) finishes past
+ * this interval.
  */
 const POLLED_HOUSEKEEPING_MS = 0.5;
-
-/** How long the loop sleeps with nothing to do; a wake-up on the control port cuts it short. */
-export const IDLE_TIMEOUT_MS = 1000;
-
-/** The input script's replay (device-model/input-script.ts InputInjector). */
-export interface DmInput {
-  /** performance.now() when an event is next due (Infinity: none, or waiting for the guest). */
-  nextDue(now: number): number;
-  /** Inject what is due at `now`. */
-  poll(now: number): void;
-  readonly counters: { readonly events: number; readonly delayNs: number };
-}
-
-/** A display the loop refreshes on time (the std VGA's). */
-export interface DmDisplay {
-  /** performance.now() when `refresh` is next due. */
-  readonly nextRefresh: number;
-  /** Refresh (`now` is performance.now()) and schedule the next one. */
-  refresh(now: number): void;
-  /**
-   * The domain is being destroyed: a last refresh and any end-of-run work; the promise (if any)
-   * settles when that work is done and never rejects.
-   */
-  finish(): Promise<void> | undefined;
-}
 
 const STATE_NAMES = ['NONE', 'READY', 'INPROCESS', 'IORESP_READY'];
 
@@ -89,8 +66,6 @@ const C_BUFFERED = DM_COUNTER_INDEX.buffered_served;
 const C_BAD = DM_COUNTER_INDEX.bad_requests;
 const C_WAKEUPS = DM_COUNTER_INDEX.wakeups;
 const C_BUSY_NS = DM_COUNTER_INDEX.busy_ns;
-const C_INPUT_EVENTS = DM_COUNTER_INDEX.input_events;
-const C_INPUT_DELAY = DM_COUNTER_INDEX.input_delay_ns;
 const C_QUEUED = DM_COUNTER_INDEX.queued_requests;
 const C_QUEUE_WAIT = DM_COUNTER_INDEX.queue_wait_ns;
 
@@ -102,18 +77,14 @@ export interface IoreqServerParts {
   readonly control: DomainControl;
   /** dmCounters (shared/run-stats.ts). */
   readonly counters: Float64Array;
-  readonly consoleIn: ByteRing;
-  readonly uart: Uart16550;
   /** The device model's local port the toolstack sets pending to wake it. */
   readonly controlPort: number;
   /** Spin budget before sleeping (DomainConfig.spin). */
   readonly spin: number;
   /** Let the spin budget follow what spinning buys (shared/adaptive-spin.ts); default true. */
   readonly adaptiveSpin?: boolean;
-  /** The display to refresh, if the domain has one. */
-  readonly display?: DmDisplay;
-  /** The input script to replay, if any. */
-  readonly input?: DmInput;
+  /** Console, input replay, display...: polled when due or woken (loop-source.ts). */
+  readonly sources: readonly LoopSource[];
   /**
    * Per vCPU, the host time (ns, hostNowNs) its current request was published; present with
    * several vCPUs, for the queueing counters.
@@ -147,6 +118,12 @@ export class IoreqServer {
   /** performance.now() when a timed serveDirectly last finished, and when housekeeping is due again. */
   private lastServedAt = 0;
   private housekeepingDue = 0;
+  /** Per port of the device model's table, the indices of the sources it wakes. */
+  private readonly portSources: (number[] | undefined)[] = [];
+  /** Per source: one of its ports fired since its last poll. */
+  private readonly woken: boolean[];
+  /** The earliest deadline the sources gave when last polled. */
+  private sourcesDeadline = Infinity;
 
   constructor(private readonly parts: IoreqServerParts) {
     const { domain, dispatcher, spin, controlPort } = parts;
@@ -163,6 +140,13 @@ export class IoreqServer {
     this.slotPorts = new Int32Array(domain.memory.vcpus);
     for (let v = 0; v < domain.memory.vcpus; v++) this.slotPorts[v] = domain.ioreq.eventPort(v);
     this.thread = domain.memory.vcpus; // DomainControl: the device model's run state follows the vCPUs'
+    this.woken = parts.sources.map(() => false);
+    parts.sources.forEach((source, i) => {
+      for (const port of source.ports) {
+        if (!(Number.isInteger(port) && port > 0 && port < EVTCHN_NR_PORTS)) throw new RangeError(`ioreq server: ${source.name}: bad port ${port}`);
+        (this.portSources[port] ??= []).push(i);
+      }
+    });
   }
 
   /**
@@ -173,42 +157,68 @@ export class IoreqServer {
     const { control, outbox } = this.parts;
     while (!(control.requests() & REQ_DESTROY)) this.step();
     outbox.flushConsole();
-    const finishing = this.finishDisplay();
+    const finishing = this.finishSources();
     control.setState(this.thread, RunState.DEAD);
     return finishing;
   }
 
   /**
    * One round of the loop — the events of one wake-up, or one request found by polling — and,
-   * unless it was one of a stream of polled requests, the housekeeping: console, due input, a
-   * refresh if one is due. Never throws.
+   * unless it was one of a stream of polled requests, the sources that are due or woken.
+   * Never throws.
    */
   step(): void {
     if (this.handleEvents() && this.lastServedAt < this.housekeepingDue) return;
     this.housekeepingDue = this.lastServedAt + POLLED_HOUSEKEEPING_MS;
-    this.beforeSleep();
-    const { display, input } = this.parts;
-    if (input !== undefined && !this.crashed) this.pollInput(input);
-    if (display !== undefined && !this.crashed) {
-      const now = performance.now();
-      if (now >= display.nextRefresh) this.refreshDisplay(display, now);
-    }
+    this.runSources();
   }
 
-  private pollInput(input: DmInput): void {
-    try {
-      input.poll(performance.now());
-    } catch (err) {
-      this.crash(err);
+  /**
+   * Poll every source that is due or was woken (the buffered ring drained first, once, if any
+   * is), and note the earliest deadline they give afterwards. Returns whether it polled any.
+   * Never throws.
+   */
+  private runSources(): boolean {
+    if (this.crashed) {
+      this.sourcesDeadline = Infinity;
+      return false;
     }
-    const c = this.parts.counters;
-    c[C_INPUT_EVENTS] = input.counters.events;
-    c[C_INPUT_DELAY] = input.counters.delayNs;
+    const sources = this.parts.sources;
+    const woken = this.woken;
+    let now = performance.now();
+    let drained = false;
+    let polled = false;
+    let next = Infinity;
+    for (let i = 0; i < sources.length; i++) {
+      const source = sources[i]!;
+      try {
+        const wake = woken[i]!;
+        if (wake || source.nextDeadline(now) <= now) {
+          if (!drained) {
+            this.drainBuffered();
+            drained = true;
+          }
+          woken[i] = false;
+          source.poll(now, wake);
+          polled = true;
+          now = performance.now();
+        }
+        next = Math.min(next, source.nextDeadline(now));
+      } catch (err) {
+        this.crash(err);
+        this.sourcesDeadline = Infinity;
+        return true;
+      }
+    }
+    this.sourcesDeadline = next;
+    // A refresh kept the server busy: a request published meanwhile queued behind it.
+    if (polled && this.parts.ioreqStamps !== undefined) this.busyEndNs = hostNowNs();
+    return polled;
   }
 
   /** Returns true when it served a request found by polling (the fast path: no sleep, no clock). */
   private handleEvents(): boolean {
-    const { domain, counters, display, input } = this.parts;
+    const { domain, counters } = this.parts;
     const dm = domain.dmEventChannels;
     let n = 0;
     try {
@@ -231,16 +241,18 @@ export class IoreqServer {
       // An upcall seen while polling needs no wait (and the polling flag may still be up: only
       // a thread that goes to sleep must have lowered it).
       if (!pending) {
-        this.beforeSleep();
-        let timeout = IDLE_TIMEOUT_MS;
+        // Deadlines are asked afresh right before the sleep (a request just served may have given
+        // a source work: console bytes); work done counts as this round, and the slots are
+        // looked at again before any sleep.
+        if (this.runSources()) return false;
         const t0 = performance.now();
-        if (!this.crashed && (display !== undefined || input !== undefined)) {
-          const next = Math.min(display?.nextRefresh ?? Infinity, input?.nextDue(t0) ?? Infinity);
-          timeout = Math.max(0, Math.min(IDLE_TIMEOUT_MS, next - t0));
-        }
+        const timeout = this.crashed ? Infinity : Math.max(0, this.sourcesDeadline - t0);
         const woke = dm.waitForEvents(0, 0, timeout);
         if (waitStats.lastSlept && !this.crashed) this.spinner.update(woke ? performance.now() - t0 : Infinity);
-        if (!woke) return false;
+        if (!woke) {
+          counters[C_WAKEUPS]++;
+          return false;
+        }
       }
       n = dm.fetchAndClear(0, this.fired, true);
     } catch (err) {
@@ -249,13 +261,10 @@ export class IoreqServer {
     }
     const start = performance.now();
     counters[C_WAKEUPS]++;
-    if (!this.crashed) {
-      try {
-        this.pollConsoleInput();
-      } catch (err) {
-        this.crash(err);
-      }
-    }
+    // Sources first, as qemu-dm's main loop takes its other file descriptors in the same round:
+    // console bytes queued while the loop slept are in the UART when the request that woke it
+    // reads LSR. (Sources woken by this round's ports are polled after them, in step.)
+    this.runSources();
     // One try per port: after a crash the rest are still looked at, so the control port is unmasked.
     for (let k = 0; k < n; k++) {
       try {
@@ -322,40 +331,24 @@ export class IoreqServer {
     counters[C_BUSY_NS] += Math.round((this.lastServedAt - start) * 1e6 * weight);
   }
 
-  private refreshDisplay(display: DmDisplay, now: number): void {
-    try {
-      this.drainBuffered();
-      display.refresh(now);
-    } catch (err) {
-      this.crash(err);
-    }
-    if (this.parts.ioreqStamps !== undefined) this.busyEndNs = hostNowNs();
-  }
-
-  /** The last refresh (unless the server crashed) and the display's end-of-run work. */
-  private finishDisplay(): Promise<void> | undefined {
-    const display = this.parts.display;
-    if (display === undefined) return undefined;
+  /** Each source's end-of-run work (after a crash too: the last picture is still worth a screenshot). */
+  private finishSources(): Promise<void> | undefined {
     try {
       if (!this.crashed) this.drainBuffered();
     } catch (err) {
       this.crash(err);
     }
-    try {
-      return display.finish();
-    } catch {
-      return undefined; // a display that cannot draw its last frame leaves no screenshot
+    const pending: Promise<void>[] = [];
+    for (const source of this.parts.sources) {
+      try {
+        const p = source.finish?.();
+        if (p !== undefined) pending.push(p);
+      } catch {
+        // A source that cannot finish (a display that cannot draw its last frame) leaves nothing behind.
+      }
     }
-  }
-
-  private beforeSleep(): void {
-    if (this.crashed) return;
-    try {
-      this.pollConsoleInput();
-      this.parts.outbox.flushConsole();
-    } catch (err) {
-      this.crash(err);
-    }
+    if (pending.length === 0) return undefined;
+    return Promise.all(pending).then(() => undefined);
   }
 
   private handlePort(port: number): void {
@@ -363,17 +356,25 @@ export class IoreqServer {
     const dm = domain.dmEventChannels;
     if (port === controlPort) {
       dm.unmask(port);
+      this.wakeSources(port);
       return;
     }
     if (this.crashed) return; // stays masked: a dead server hears nothing but the control port
     if (port === binding.bufioreqPort) {
       dm.unmask(port);
       this.drainBuffered();
+      this.wakeSources(port);
       return;
     }
     const vcpu = binding.vcpuOfPort[port]!;
     dm.unmask(port);
     if (vcpu >= 0) this.serve(vcpu, port);
+    else this.wakeSources(port);
+  }
+
+  private wakeSources(port: number): void {
+    const list = this.portSources[port];
+    if (list !== undefined) for (const i of list) this.woken[i] = true;
   }
 
   /** Serve `vcpu`'s slot; `seen` is its state if this thread has just read it (polling). */
@@ -429,13 +430,6 @@ export class IoreqServer {
     this.draining = true;
     this.parts.counters[C_BUFFERED] += this.buffered.drain(this.drainHandler);
     this.draining = false;
-  }
-
-  private pollConsoleInput(): void {
-    const { consoleIn, uart } = this.parts;
-    if (consoleIn.available() === 0) return;
-    const room = uart.canReceive();
-    if (room > 0) uart.receive(consoleIn.read(room));
   }
 
   /** Crash the domain for `err` (once) and stop serving. Never throws. */

@@ -14,9 +14,12 @@ import { domainFlushTargets } from '../shared/p2m-flush.js';
 import { dmCounters } from '../shared/run-stats.js';
 import { createDmPlatform, publishIoreqServerRanges } from './dm-platform.js';
 import { GuestRam } from './guest-ram.js';
-import { InputInjector, irqStampPublisher } from './input-script.js';
+import { ConsoleSource } from './console-source.js';
+import { DisplayRefreshSource } from './devices/vga/refresh-source.js';
+import { InputInjector, InputReplaySource, irqStampPublisher } from './input-script.js';
 import { IoreqDispatcher } from './ioreq-dispatch.js';
 import { IoreqServer } from './ioreq-server.js';
+import type { LoopSource } from './loop-source.js';
 import { ToolstackOutbox, type PostBytes } from './toolstack-outbox.js';
 
 /**
@@ -42,6 +45,12 @@ export function runDeviceModel(config: DomainConfig, post: PostBytes): Promise<v
     publishIoreqServerRanges(platform, new IoreqServerRanges(config.ranges));
     const binding = bindIoreqServer(domain);
     const ram = new GuestRam(config.ram, config.p2m);
+    const consoleSource = new ConsoleSource(new ByteRing(config.consoleIn), platform.devices.uart, outbox, config.dmControlPort);
+    const sources: LoopSource[] = [consoleSource];
+    // Time 0 of the script is when the server starts serving (the vCPUs start after 'ready').
+    if (config.input?.length) sources.push(new InputReplaySource(new InputInjector(config.input, platform.i8042, performance.now()), counters));
+    // The buffered-ioreq port also carries the hypervisor's dirty-VRAM announcements.
+    if (platform.vga) sources.push(new DisplayRefreshSource(platform.vga, [binding.bufioreqPort]));
     server = new IoreqServer({
       domain,
       binding,
@@ -49,14 +58,10 @@ export function runDeviceModel(config: DomainConfig, post: PostBytes): Promise<v
       outbox,
       control,
       counters,
-      consoleIn: new ByteRing(config.consoleIn),
-      uart: platform.devices.uart,
       controlPort: config.dmControlPort,
       spin: config.spin,
       adaptiveSpin: config.adaptiveSpin,
-      display: platform.vga,
-      // Time 0 of the script is when the server starts serving (the vCPUs start after 'ready').
-      input: config.input?.length ? new InputInjector(config.input, platform.i8042, performance.now()) : undefined,
+      sources,
       ioreqStamps: config.ioreqStamps ? new Float64Array(config.ioreqStamps) : undefined,
     });
   } catch (err) {

@@ -34,6 +34,11 @@ export class ToolstackOutbox {
     private readonly post: PostBytes,
   ) {}
 
+  /** Console bytes waiting for the next flush. */
+  get batchedBytes(): number {
+    return this.batched;
+  }
+
   ready(): void {
     this.send({ kind: 'ready', domid: this.domid });
   }

@@ -127,8 +127,15 @@ export class Vcpu implements ExitHandlers {
     if (vga.mode === 'buffered') buffered.push({ first: vga.lfbAddress, last: vga.lfbAddress + vga.vram.byteLength - 1 });
     this.mmioHandler = new MmioHandler(ranges, this.ioreq, buffered);
     const dirtyVram = new DirtyVram(vga.dirtyVram);
-    this.mmioHandler.onDirty = (frame) => dirtyVram.mark(frame);
     this.flushPoint = dirtyVram.flushPoint(vcpu);
+    // The device model's display sleeps until something could have changed; a dirty bit is
+    // such news, announced on the buffered-ioreq port (a log-dirty exit happens once per clean
+    // page per refresh, and a port already pending costs one atomic).
+    const doorbell = this.domain.bufioreqPort();
+    this.mmioHandler.onDirty = (frame) => {
+      dirtyVram.mark(frame);
+      this.domain.guestEventChannels.send(doorbell);
+    };
     const mem = new GuestMemory(config.ram, config.p2m);
     if (vga.mode === 'shared' || vga.mode === 'shared-dirty') mem.mapDirect(vga.lfbAddress, new Uint8Array(vga.vram));
     this.cpu = new Cpu(mem, exitDispatcher(this, this.counters));

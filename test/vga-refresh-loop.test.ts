@@ -1,6 +1,8 @@
 /**
- * The display in the device model's loop: the ioreq server refreshes when a refresh is due (with
- * the buffered ring drained first, so posted window writes are in the picture), not before; and
+ * The display in the device model's loop, as one of its sources: the ioreq server polls a source
+ * when it is due (with the buffered ring drained first, so posted window writes are in the
+ * picture), not before; the display is due only when something could have changed (a VGA write,
+ * the hypervisor's dirty-VRAM doorbell on the buffered-ioreq port, or always in `shared` mode);
  * on destroy it makes a last refresh and writes the screenshot, reported to the toolstack, after
  * the loop has returned. Runs the server on this thread with the std VGA of a real platform.
  */
@@ -23,18 +25,30 @@ import { pngWorkerUrl } from '../device-model/devices/vga/png-encode.js';
 import { createDmPlatform } from '../device-model/dm-platform.js';
 import { GuestRam } from '../device-model/guest-ram.js';
 import { IoreqDispatcher } from '../device-model/ioreq-dispatch.js';
-import { IoreqServer, type DmDisplay } from '../device-model/ioreq-server.js';
+import { IoreqServer } from '../device-model/ioreq-server.js';
+import type { LoopSource } from '../device-model/loop-source.js';
+import { ConsoleSource } from '../device-model/console-source.js';
+import { DisplayRefreshSource } from '../device-model/devices/vga/refresh-source.js';
+import type { VgaMode } from '../shared/vga-config.js';
 import { ToolstackOutbox } from '../device-model/toolstack-outbox.js';
 
 const MiB = 1 << 20;
 const dir = mkdtempSync(join(tmpdir(), 'hvmsim-vga-loop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function setup(screenshot?: string, display?: DmDisplay) {
+interface SetupOptions {
+  screenshot?: string;
+  /** A source instead of the VGA's refresh; `spare` is a port of the DM's table nobody else uses. */
+  source?: (spare: number) => LoopSource;
+  mode?: VgaMode;
+}
+
+function setup({ screenshot, source, mode = 'shared' }: SetupOptions = {}) {
   const io = createDomainSharedMemory(1, 1);
   const domain = attachDomainSharedMemory(io);
   createIoreqServerPorts(domain);
   const controlPort = domain.dmEventChannels.allocUnbound(0);
+  const spare = domain.dmEventChannels.allocUnbound(0);
   const binding = bindIoreqServer(domain);
   const control = new DomainControl(createDomainControlBuffer(1), 1);
   const counters = new Float64Array(DM_COUNTERS.length);
@@ -45,7 +59,7 @@ function setup(screenshot?: string, display?: DmDisplay) {
   const p2m = createP2mBuffer();
   new Uint8Array(p2m).fill(P2mType.RAM_RW, 0, (2 * MiB) / PAGE_SIZE);
   const vga: VgaConfig = {
-    mode: 'shared',
+    mode,
     scan: 'memcmp',
     refreshHz: 60,
     vram: new SharedArrayBuffer(16 * MiB),
@@ -54,6 +68,9 @@ function setup(screenshot?: string, display?: DmDisplay) {
     screenshot,
   };
   const platform = createDmPlatform(domain.irqLines, outbox, counters, { vga, p2m, domid: 1, post });
+  // Its first slot is already past: a refresh that is wanted runs at the next step.
+  const display = new DisplayRefreshSource(platform.vga!, [binding.bufioreqPort], performance.now() - 1000);
+  const consoleIn = new ByteRing(createByteRing());
   const server = new IoreqServer({
     domain,
     binding,
@@ -61,75 +78,119 @@ function setup(screenshot?: string, display?: DmDisplay) {
     outbox,
     control,
     counters,
-    consoleIn: new ByteRing(createByteRing()),
-    uart: platform.devices.uart,
     controlPort,
     spin: 0,
-    display: display ?? platform.vga,
+    sources: [new ConsoleSource(consoleIn, platform.devices.uart, outbox, controlPort), source ? source(spare) : display],
   });
   const producer = new BufferedIoreqProducer(io.bufferedPage, domain.producerLock, PRODUCER_LOCK_INDEX);
   const counter = (name: (typeof DM_COUNTERS)[number]) => counters[DM_COUNTER_INDEX[name]]!;
-  return { server, platform, control, messages, producer, counter, domain, controlPort };
+  return { server, platform, control, messages, producer, counter, domain, controlPort, binding, display, spare };
 }
 
-/** A display that records its calls; its next refresh is whenever the test says. */
-class ScriptedDisplay implements DmDisplay {
-  nextRefresh = Infinity;
-  refreshes = 0;
-  finished = 0;
-  refresh(now: number): void {
-    this.refreshes++;
-    this.nextRefresh = now + 1e9;
+/** A source that records its polls; its deadline is whatever the test says. */
+class ScriptedSource implements LoopSource {
+  readonly name = 'scripted';
+  deadline = Infinity;
+  polls = 0;
+  wokenPolls = 0;
+  constructor(readonly ports: readonly number[] = []) {}
+  nextDeadline(): number {
+    return this.deadline;
   }
-  finish(): undefined {
-    this.finished++;
-    return undefined;
+  poll(now: number, woken: boolean): void {
+    this.polls++;
+    if (woken) this.wokenPolls++;
+    this.deadline = now + 1e9;
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('display refresh in the ioreq server loop', () => {
-  it('refreshes when due and not before', () => {
-    const display = new ScriptedDisplay();
-    const { server, domain, controlPort } = setup(undefined, display);
-    // Not due: a wake-up on the control port ends the wait, no refresh.
-    display.nextRefresh = performance.now() + 1e9;
+  it('polls a source when its deadline is due and not before, and when one of its ports fires', () => {
+    let source!: ScriptedSource;
+    // The spare port is one only the source listens on (a back end's, say).
+    const { server, domain, controlPort, spare: ownPort } = setup({ source: (spare) => (source = new ScriptedSource([spare])) });
+    // Not due: a wake-up on the control port ends the wait, no poll.
+    source.deadline = performance.now() + 1e9;
     domain.dmEventChannels.setPending(controlPort);
     server.step();
-    expect(display.refreshes).toBe(0);
-    // Due: the wait is cut to nothing and the refresh runs.
-    display.nextRefresh = performance.now() - 1;
+    expect(source.polls).toBe(0);
+    // Due: the wait is cut to nothing and the poll runs.
+    source.deadline = performance.now() - 1;
     server.step();
-    expect(display.refreshes).toBe(1);
+    expect(source.polls).toBe(1);
     domain.dmEventChannels.setPending(controlPort);
     server.step();
-    expect(display.refreshes).toBe(1);
+    expect(source.polls).toBe(1);
+    // Its own port wakes it, however far its deadline, and is unmasked for the next event.
+    domain.dmEventChannels.setPending(ownPort);
+    server.step();
+    expect([source.polls, source.wokenPolls]).toEqual([2, 1]);
+    domain.dmEventChannels.setPending(ownPort);
+    server.step();
+    expect([source.polls, source.wokenPolls]).toEqual([3, 2]);
   });
 
-  it('drains the buffered ring before refreshing, so posted window writes are drawn', () => {
-    const { server, platform, producer, counter } = setup();
+  it('the display sleeps while nothing could have changed: no refresh for a control-port wake-up, one after a VGA write', () => {
+    const { server, platform, domain, controlPort, counter, display } = setup({ mode: 'shared-dirty' });
+    server.step(); // the first slot draws the start-up picture
+    expect(counter('refreshes')).toBe(1);
+    expect(display.nextDeadline()).toBe(Infinity);
+    for (let i = 0; i < 3; i++) {
+      domain.dmEventChannels.setPending(controlPort);
+      server.step();
+    }
+    expect(counter('refreshes')).toBe(1);
+    // A DAC write through the bus (what the guest's OUT becomes) could change the picture.
+    platform.bus.portDevice(0x3c8)!.ioWrite(0x3c8, 1, 0);
+    expect(display.nextDeadline()).toBeLessThan(Infinity);
+  });
+
+  it("the hypervisor's doorbell on the buffered-ioreq port wakes the display (shared-dirty: a dirty-VRAM bit was set)", async () => {
+    const { server, domain, counter, display } = setup({ mode: 'shared-dirty' });
+    server.step();
+    expect(counter('refreshes')).toBe(1);
+    domain.guestEventChannels.send(domain.bufioreqPort()); // what the vCPU does after marking a page
+    server.step(); // the event: the display is woken, its next slot is a period away
+    expect(display.nextDeadline()).toBeLessThan(Infinity);
+    await sleep(20);
+    server.step();
+    expect(counter('refreshes')).toBe(2);
+    expect(display.nextDeadline()).toBe(Infinity);
+  });
+
+  it('in shared mode the display is always due at its rate: the guest writes VRAM without telling anyone', () => {
+    const { server, counter, display } = setup({ mode: 'shared' });
+    server.step();
+    expect(counter('refreshes')).toBe(1);
+    expect(display.nextDeadline()).toBeLessThan(Infinity);
+  });
+
+  it('drains the buffered ring before refreshing, so posted window writes are drawn', async () => {
+    const { server, platform, producer, counter, display } = setup();
     const vga = platform.vga!;
     const vbe = (i: number, v: number) => vga.vbe.writeRegister(i, v);
     vbe(1, 320);
     vbe(2, 200);
     vbe(3, 32);
     vbe(4, 0x01); // VBE on, LFB off: the guest draws through the window
-    vga.nextRefresh = performance.now() - 1;
     server.step();
     expect(counter('refreshes')).toBe(1);
     // Pixel 1 = white, posted as a buffered write to the legacy window (no notification needed).
     expect(producer.tryPost(IOREQ_TYPE_COPY, 0xa0004, 4, 0x00ffffff, 0)).toBe(true);
-    vga.nextRefresh = performance.now() - 1;
+    await sleep(20); // the next slot
     server.step();
     expect(counter('buffered_served')).toBe(1);
     expect(counter('refreshes')).toBe(2);
     expect(Array.from(vga.display.surface.rgba.subarray(4, 8))).toEqual([0xff, 0xff, 0xff, 0xff]);
-    expect(vga.nextRefresh).toBeGreaterThan(performance.now() - 1);
+    expect(display.nextDeadline()).toBeGreaterThan(performance.now());
   });
 
   it('on destroy: a last refresh, the loop returns, the screenshot is written and reported, the state is DEAD', async () => {
     if (!existsSync(pngWorkerUrl())) throw new Error(`${pngWorkerUrl().pathname} is missing: run \`npm run build\` first`);
     const path = join(dir, 'last.png');
-    const { server, platform, control, messages, counter } = setup(path);
+    const { server, platform, control, messages, counter } = setup({ screenshot: path });
     const vga = platform.vga!;
     vga.vbe.writeRegister(1, 64);
     vga.vbe.writeRegister(2, 32);

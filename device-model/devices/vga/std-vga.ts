@@ -4,15 +4,16 @@
  * assigned (hvmloader's job under Xen; memory and I/O decoding on, as hvmloader leaves them),
  * subsystem 1AF4:1100 as QEMU reports it. It gathers the parts — VRAM, legacy registers and DAC,
  * Bochs VBE DISPI, the legacy window and LFB apertures, the display and its dirty scan — puts
- * them on the bus, and runs the display refresh for the device model's loop (DmDisplay):
- * a refresh every 1/refreshHz s, and at the end a last refresh and the screenshot, if asked for.
+ * them on the bus, counts the writes that could change the picture (`changes`, for the loop's
+ * refresh source, refresh-source.ts), and at the end makes a last refresh and the screenshot,
+ * if asked for.
  *
  * Not modelled: QEMU's BAR2 (DISPI and VGA registers as MMIO; the domain builder assigns no
  * address for it) and its option ROM; BAR0 stays where it was assigned (the hypervisor's p2m
  * and the published ranges are fixed when the domain starts).
  */
 import { encodeControlMessage, type ScreenshotMessage } from '../../../shared/control-messages.js';
-import type { IoBus } from '../../../shared/io-bus.js';
+import type { IoBus, MmioDevice, PortDevice } from '../../../shared/io-bus.js';
 import { NO_VCPUS, type FlushTargets } from '../../../shared/p2m-flush.js';
 import { STD_VGA_DEVICE, STD_VGA_VENDOR, type VgaConfig } from '../../../shared/vga-config.js';
 import { PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PciConfigSpace } from '../pci-config-space.js';
@@ -51,9 +52,11 @@ export class StdVga {
   readonly lfb: LinearFrameBuffer;
   readonly pci: PciConfigSpace;
   readonly display: VgaDisplay;
-  /** performance.now() when the next refresh is due. */
-  nextRefresh: number;
-  private readonly period: number;
+  /**
+   * Writes the device model performed on the VGA (registers, DAC, VBE, window, trapped LFB):
+   * the picture can have changed only if this moved, or the guest wrote VRAM directly.
+   */
+  changes = 0;
 
   constructor(private readonly options: StdVgaOptions) {
     const { vga, counters } = options;
@@ -75,8 +78,19 @@ export class StdVga {
     });
     this.pci.assignBar(0, vga.lfbAddress);
     this.display = new VgaDisplay({ vram: this.vram, regs: this.regs, vbe: this.vbe, scan: this.createScan(), counters });
-    this.period = 1000 / vga.refreshHz;
-    this.nextRefresh = performance.now() + this.period;
+  }
+
+  get refreshHz(): number {
+    return this.options.vga.refreshHz;
+  }
+
+  /**
+   * Whether the guest may have written VRAM with nobody told: in `shared` mode it writes the
+   * frame buffer directly and only a comparison finds out. (In shared-dirty the hypervisor
+   * announces each dirty bit; in the trapping modes every write comes here.)
+   */
+  get guestWritesUnseen(): boolean {
+    return this.options.vga.mode === 'shared';
   }
 
   /** Whether LFB accesses reach the device model (the trapping modes). */
@@ -87,19 +101,40 @@ export class StdVga {
   /** Claim the ports, the legacy window, the LFB (trapping modes only) and the PCI function. */
   register(bus: IoBus, pciHost: PciHost, bdf: number): void {
     for (const device of [this.regs, this.vbe]) {
-      for (const r of device.portRanges) bus.registerPorts(r.base, r.length, device);
+      const counted: PortDevice = {
+        name: device.name,
+        ioRead: (port, size) => device.ioRead(port, size),
+        ioWrite: (port, size, value) => {
+          this.changes++;
+          device.ioWrite(port, size, value);
+        },
+      };
+      for (const r of device.portRanges) bus.registerPorts(r.base, r.length, counted);
     }
-    bus.registerMmio(LEGACY_WINDOW_BASE, LEGACY_WINDOW_BYTES, this.window);
+    bus.registerMmio(LEGACY_WINDOW_BASE, LEGACY_WINDOW_BYTES, this.countWrites(this.window));
     // In the shared modes the guest writes VRAM itself and the hypervisor sends no LFB request.
-    if (this.lfbEmulated) bus.registerMmio(this.lfb.base, this.lfb.length, this.lfb);
+    if (this.lfbEmulated) bus.registerMmio(this.lfb.base, this.lfb.length, this.countWrites(this.lfb));
     pciHost.register(bdf, this.pci);
   }
 
-  /** One refresh, and the next one scheduled (missed ones are skipped, not made up). */
-  refresh(now: number): void {
-    this.display.refresh();
-    this.nextRefresh += this.period;
-    if (this.nextRefresh <= now) this.nextRefresh = now + this.period;
+  private countWrites(device: MmioDevice): MmioDevice {
+    const bump = (): void => void this.changes++;
+    return {
+      name: device.name,
+      mmioRead: (addr, size) => device.mmioRead(addr, size),
+      mmioWrite: (addr, size, value) => {
+        bump();
+        device.mmioWrite(addr, size, value);
+      },
+      mmioFill: device.mmioFill && ((...a) => (bump(), device.mmioFill!(...a))),
+      mmioCopyIn: device.mmioCopyIn && ((...a) => (bump(), device.mmioCopyIn!(...a))),
+      mmioCopyOut: device.mmioCopyOut && ((...a) => device.mmioCopyOut!(...a)),
+    };
+  }
+
+  /** One refresh; returns whether the surface changed. */
+  refresh(): boolean {
+    return this.display.refresh();
   }
 
   /**
