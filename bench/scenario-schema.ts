@@ -124,7 +124,7 @@ export type Scenario = Omit<ParsedScenario, 'guest' | 'domains' | keyof typeof d
 };
 
 /**
- * Counters that follow the display's refresh timer (DESIGN §6), so wall-clock time, in every
+ * Counters that follow the display's refresh timer (docs/architecture.md §6), so wall-clock time, in every
  * scenario: they are always treated as varying, whatever the data says.
  */
 export const CLOCK_DRIVEN_COUNTERS = ['dm.refreshes', 'dm.frames', 'dm.pages_scanned', 'dm.bytes_compared', 'dm.dirty_pages', 'exit_logdirty'] as const;

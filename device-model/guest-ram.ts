@@ -1,9 +1,9 @@
 /**
- * The device model's map of guest RAM (qemu-dm maps all of the guest's memory, DESIGN §3), for
+ * The device model's map of guest RAM (qemu-dm maps all of the guest's memory, docs/architecture.md §3), for
  * the requests whose `data` is a guest-physical buffer address: REP INS/OUTS and REP MOVS
  * between MMIO and RAM.
  *
- * Nothing here trusts the request (DESIGN §8): before any byte moves, the whole range of items
+ * Nothing here trusts the request (docs/architecture.md §8): before any byte moves, the whole range of items
  * [data, data + count*size) — or, with df, [data - (count-1)*size, data + size) — must lie in
  * RAM with no unsigned wrap, and every 4 KiB frame it covers must be RAM in the p2m (the VGA
  * hole below 1 MiB is in the RAM buffer but is not RAM). QEMU does the ±i*size arithmetic

@@ -1,7 +1,7 @@
 /**
  * The CPUID policy the hypervisor presents (Xen handles CPUID itself). A 32-bit, i686-class
  * processor: the integer features the interpreter implements, no x87/SSE (they raise #UD), and
- * Xen's hypervisor leaves at 0x40000000 with the "XenVMMXenVMM" signature (DESIGN §2).
+ * Xen's hypervisor leaves at 0x40000000 with the "XenVMMXenVMM" signature (docs/architecture.md §2).
  */
 import type { Cpu } from './cpu/cpu.js';
 import { Reg } from './cpu/registers.js';

@@ -1,5 +1,5 @@
 /**
- * VMCALL hypercalls, Xen's 32-bit convention (DESIGN §2): EAX = hypercall number, arguments in
+ * VMCALL hypercalls, Xen's 32-bit convention (docs/architecture.md §2): EAX = hypercall number, arguments in
  * EBX, ECX, EDX, ESI, EDI, result in EAX. One table keyed by number; anything absent returns
  * -ENOSYS as Xen does. Later issues add their operations here (HVMOPs...).
  *

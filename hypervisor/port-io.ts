@@ -1,5 +1,5 @@
 /**
- * Port I/O exits, in Xen's dispatch order (DESIGN §4, xen-facts §2.3): devices inside the
+ * Port I/O exits, in Xen's dispatch order (docs/architecture.md §4, xen-facts §2.3): devices inside the
  * hypervisor first (PIC, PIT, RTC, port 0x80), then the device model's ranges — 0xCFC–0xCFF
  * while CF8's enable bit is set become PCI_CONFIG requests addressed by SBDF, everything else a
  * PIO request — and finally the null device (reads all ones, writes dropped, counted).

@@ -1,5 +1,5 @@
 /**
- * One vCPU's life (DESIGN §3): service the hypervisor's timers and the device model's IRQ
+ * One vCPU's life (docs/architecture.md §3): service the hypervisor's timers and the device model's IRQ
  * wires, intr_assist, run the guest until an exit, handle the exit through the exit table,
  * block in HLT or on the device model, obey pause and destroy. The same class runs inside a
  * hypervisor worker (vcpu-worker.ts) or in-process for tests.

@@ -1,6 +1,6 @@
 /**
  * The buffered ioreq page: a one-way ring of fire-and-forget writes (research/xen-facts.md §1.2,
- * §1.4, §1.5; DESIGN §4).
+ * §1.4, §1.5; docs/architecture.md §4).
  *
  * Layout, 4096 bytes, little-endian:
  *   @0 read_pointer u32, @4 write_pointer u32 (free-running; slot = pointer % 511)
@@ -11,7 +11,7 @@
  *
  * hvmsim extension (not in Xen): a *wide* entry, flagged by the pad bit (bit 8), carries a full
  * 32-bit address for the `buffered` VGA what-if, where LFB writes far above 1 MiB are posted
- * (DESIGN §6). It takes two slots: the first holds the data, the second the address.
+ * (docs/architecture.md §6). It takes two slots: the first holds the data, the second the address.
  *
  * Producer (the hypervisor) follows Xen's ATOMIC mode: once read_pointer reaches 511 it rebases
  * both pointers by a multiple of 511 with one 64-bit compare-exchange, so they never wrap at 2^32

@@ -34,7 +34,7 @@ export interface DomainConfig {
   spin: number;
   /** Let the budget adapt to what spinning buys (shared/adaptive-spin.ts), or keep it fixed. */
   adaptiveSpin: boolean;
-  /** The standard VGA and how its frame buffer is exposed (DESIGN §6). */
+  /** The standard VGA and how its frame buffer is exposed (docs/architecture.md §6). */
   vga: VgaConfig;
   /** `--input`: the script's events, replayed by the device model (device-model/input-script.ts). */
   input?: InputEvent[];

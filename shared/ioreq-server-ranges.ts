@@ -2,7 +2,7 @@
  * The device model's ioreq-server ranges (Xen's XEN_DMOP_map_io_range_to_ioreq_server): which
  * ports, MMIO ranges and PCI functions it emulates. The device model writes them once at start-up,
  * before the domain is unpaused; the hypervisor reads them on every exit to decide between its own
- * devices, an ioreq, and the null device (DESIGN §4 dispatch order).
+ * devices, an ioreq, and the null device (docs/architecture.md §4 dispatch order).
  *
  * Layout (Int32 words): 0 published flag, 1 number of MMIO ranges, 2 number of PCI functions,
  * 3 reserved; 4.. a 65536-bit port bitmap (2048 words); then MAX_MMIO_RANGES pairs of

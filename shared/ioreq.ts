@@ -1,6 +1,6 @@
 /**
  * The shared I/O page: one 32-byte synchronous request slot per vCPU, with Xen's `struct ioreq`
- * layout and meanings (research/xen-facts.md §1.1, DESIGN §4).
+ * layout and meanings (research/xen-facts.md §1.1, docs/architecture.md §4).
  *
  * Slot layout (little-endian, as on x86):
  *   @0  addr      u64   port, guest-physical address, or (sbdf << 32) | reg for PCI_CONFIG
@@ -367,7 +367,7 @@ export class IoreqPage {
 }
 
 /**
- * The device model's sanity check of a request before it touches a device (DESIGN §8): returns
+ * The device model's sanity check of a request before it touches a device (docs/architecture.md §8): returns
  * null when the request is well-formed, else a one-line reason. Allocates only on failure.
  */
 export function checkIoreq(req: IoreqRecord): string | null {

@@ -1,6 +1,6 @@
 /**
  * p2m types: one byte per 4 KiB guest-physical frame over the whole 4 GiB space
- * (DESIGN §3). The array lives in a SharedArrayBuffer so every vCPU of a domain sees
+ * (docs/architecture.md §3). The array lives in a SharedArrayBuffer so every vCPU of a domain sees
  * the same map.
  */
 export const enum P2mType {

@@ -1,5 +1,5 @@
 /**
- * How a domain's standard VGA is built and exposed (DESIGN §6): the four ways the linear frame
+ * How a domain's standard VGA is built and exposed (docs/architecture.md §6): the four ways the linear frame
  * buffer reaches the device model, how the device model finds changes in `shared` mode, the
  * refresh rate, and the shared VRAM both threads map.
  */

@@ -1,5 +1,5 @@
 /**
- * Spin-then-sleep waiting on one 32-bit word of a SharedArrayBuffer (DESIGN §4).
+ * Spin-then-sleep waiting on one 32-bit word of a SharedArrayBuffer (docs/architecture.md §4).
  *
  * A waiter spins a bounded number of Atomics.loads (cheap while the peer answers within
  * microseconds on its own core), then sleeps in Atomics.wait with a timeout. Each futex word has

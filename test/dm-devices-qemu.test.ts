@@ -1,6 +1,6 @@
 /**
  * Differential test: one script of port accesses runs in a multiboot guest on
- * qemu-system-i386 (the compatibility target, DESIGN §2) and against these devices on an
+ * qemu-system-i386 (the compatibility target, docs/architecture.md §2) and against these devices on an
  * IoBus; every read must agree. Then single "final" writes (ACPI sleep, 0xCF9, debug exit)
  * must end the run the same way: QEMU's exit tells power-off (status 0), reset (the guest
  * boots again, finds its CMOS marker and exits with 103) or nothing (it exits with 67).

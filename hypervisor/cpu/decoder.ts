@@ -1,7 +1,7 @@
 /**
  * x86 decoder: prefixes, one- and two-byte opcode maps, ModRM/SIB/displacement/immediate,
  * into an Insn whose handler was chosen at decode time. Decoding is separate from execution
- * so a block compiler can later consume the same Insn records (DESIGN §9).
+ * so a block compiler can later consume the same Insn records (docs/architecture.md §9).
  */
 import { Insn, type Exec } from './insn.js';
 import { OPCODES, OpFlag, type OpSpec } from './opcode-table.js';

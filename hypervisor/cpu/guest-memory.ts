@@ -2,7 +2,7 @@
  * Guest-physical memory as one vCPU sees it: RAM (a SharedArrayBuffer the device model maps
  * too), the domain's p2m (one type byte per frame, shared) and buffers mapped directly into
  * the guest (VRAM). Every guest access by the CPU goes through here, so a TLB for paging
- * can slot in above without touching each instruction (DESIGN §9).
+ * can slot in above without touching each instruction (docs/architecture.md §9).
  *
  * `fastRead`/`fastWrite` are this vCPU's per-frame verdicts derived from the p2m: 1 when the
  * access can go straight to `ram`. They are cleared for frames that hold decoded code, so a

@@ -101,7 +101,7 @@ export function debugExitStatus(code: number): number {
 export const QEMU_TRIPLE_FAULT_STATUS = 0;
 export const QEMU_POWER_OFF_STATUS = 0;
 /**
- * hvmsim's status when a guest crashes its domain (a triple fault: DESIGN §8), with a crash
+ * hvmsim's status when a guest crashes its domain (a triple fault: docs/architecture.md §8), with a crash
  * report on stderr; QEMU (0, as a reset) cannot tell it from a clean end, hvmsim does.
  */
 export const HVMSIM_CRASH_STATUS = EXIT_CRASH;

@@ -2,7 +2,7 @@
  * QEMU as the oracle for what a VGA guest leaves on screen: the guest runs with hold=1, prints
  * "vga: holding" when its frame is final and spins; then the HMP monitor's `screendump` writes
  * the displayed frame as a PPM (P6), and `quit` ends QEMU. The std VGA (`-vga std`), as
- * DESIGN §2's platform has it.
+ * docs/architecture.md §2's platform has it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Running a guest under QEMU, the reference the differential tests hold hvmsim to (DESIGN §2):
+ * Running a guest under QEMU, the reference the differential tests hold hvmsim to (docs/architecture.md §2):
  * the `pc` machine, COM1 on stdout, isa-debug-exit at 0xF4.
  */
 import { spawn, spawnSync } from 'node:child_process';

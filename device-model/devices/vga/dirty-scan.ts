@@ -1,5 +1,5 @@
 /**
- * How each VGA mode learns which VRAM pages the guest changed since the last refresh (DESIGN §6).
+ * How each VGA mode learns which VRAM pages the guest changed since the last refresh (docs/architecture.md §6).
  * A scan looks at the pages the current picture is drawn from, [first, first + count), and sets
  * dirty[page] = 1 for each changed one. Writes the device model performed itself (legacy window,
  * trapped LFB writes, clears) are recorded in Vram.deviceDirty and added by the display in every

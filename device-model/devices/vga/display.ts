@@ -1,5 +1,5 @@
 /**
- * The display refresh, run by the device model's loop every 1/refreshHz s (DESIGN §6; what
+ * The display refresh, run by the device model's loop every 1/refreshHz s (docs/architecture.md §6; what
  * qemu-dm's vga_draw_graphic does per refresh):
  *
  * 1. Work out the geometry. A new one (mode set, panning, split) redraws every line; so does a
