@@ -44,8 +44,8 @@
  *
  * The wait is bounded (FLUSH_WAIT_MS): a descheduled vCPU, or one inside a long instruction, must
  * not stall the device model. flush() then returns false, and the caller must treat the frames as
- * still writable through a stale view until a later flush completes (dirty-vram.ts reports their
- * pages again then).
+ * still writable through a stale view until a later flush completes (dirty-vram.ts holds their
+ * pages back until then).
  */
 import { RunState, type DomainControl } from './domain-control.js';
 import { MAX_VCPUS } from './domain-layout.js';
