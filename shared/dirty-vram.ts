@@ -13,10 +13,11 @@
  *    the flush completed is in VRAM when it is read; a write after it exits again and sets the
  *    bit for the next refresh.
  *  - A flush that gives up waiting (a vCPU descheduled, or in one long instruction) leaves the
- *    collected pages at risk: they are held back, not reported, until a later call's flush
- *    completes, when whatever the stale view wrote is in VRAM (the page is drawn a refresh or
- *    more late, never wrong for good). A new range is drawn whole at once anyway; if its flush
- *    gives up, all its pages are reported again after the next flush that completes.
+ *    collected pages at risk: they are held back, not reported, until every vCPU has passed that
+ *    flush (seen at a later call: its own flush completes, or the vCPUs passed the old one
+ *    meanwhile), when whatever a stale view wrote is in VRAM. The page is drawn a refresh or
+ *    more late, never wrong for good. A new range is drawn whole at once anyway; if its flush
+ *    gives up, all its pages are reported again once the vCPUs have passed it.
  *
  * Layout (Int32 words): 0 tracked first frame (pfn), 1 tracked frame count (0 = off), 2–15
  * reserved (the line the vCPUs read on every mark), then the p2m flush area (p2m-flush.ts:
@@ -50,6 +51,10 @@ export class DirtyVram {
   private flusher: P2mFlush | undefined;
   private readonly held: Int32Array;
   private holding = false;
+  /** The latest flush whose pages are in `held`: once every vCPU has passed it, they are safe. */
+  private heldSeq = 0;
+  /** This call's collected bits. */
+  private readonly fresh: Int32Array;
 
   constructor(buffer: SharedArrayBuffer) {
     this.i32 = new Int32Array(buffer);
@@ -57,6 +62,7 @@ export class DirtyVram {
     this.flushArea = dirtyVramFlushArea(buffer);
     this.maxPages = (this.i32.length - BITMAP) * 32;
     this.held = new Int32Array(this.i32.length - BITMAP);
+    this.fresh = new Int32Array(this.i32.length - BITMAP);
   }
 
   get firstPfn(): number {
@@ -105,9 +111,11 @@ export class DirtyVram {
     }
     if (firstPfn !== this.firstPfn || nr !== this.count) return this.newRange(p2m, firstPfn, nr, out, vcpus);
     const words = Math.ceil(nr / 32);
+    const fresh = this.fresh;
     let collected = 0;
     for (let w = 0; w < words; w++) {
       const bits = Atomics.exchange(i32, BITMAP + w, 0);
+      fresh[w] = bits;
       if (bits === 0) continue;
       for (let b = 0; b < 32; b++) {
         if (!(bits & (1 << b))) continue;
@@ -117,29 +125,30 @@ export class DirtyVram {
         p2m[firstPfn + page] = P2mType.RAM_LOGDIRTY;
         collected++;
       }
-      this.held[w]! |= bits;
     }
     out.fill(0, 0, Math.ceil(nr / 8));
     // Nothing lost write access since the last completed flush: nothing to flush or report.
     if (collected === 0 && !this.holding) return 0;
-    if (!this.flush().flush(vcpus)) {
-      // A vCPU may still write these pages unmarked: report them once a flush completes.
-      this.holding = true;
-      return 0;
+    const flush = this.flush();
+    const held = this.held;
+    if (flush.flush(vcpus)) {
+      for (let w = 0; w < words; w++) held[w]! |= fresh[w]!;
+      const dirty = report(held, nr, out);
+      this.dropHeld();
+      return dirty;
     }
+    // A vCPU may still write this refresh's pages unmarked: hold them back until a flush
+    // completes. Pages held from an earlier flush are safe once every vCPU has passed that one.
     let dirty = 0;
-    for (let w = 0; w < words; w++) {
-      const bits = this.held[w]!;
-      if (bits === 0) continue;
-      for (let b = 0; b < 32; b++) {
-        const page = w * 32 + b;
-        if (page >= nr) break;
-        if (!(bits & (1 << b))) continue;
-        out[page >>> 3]! |= 1 << (page & 7);
-        dirty++;
-      }
+    if (this.holding && flush.passed(this.heldSeq, vcpus)) {
+      dirty = report(held, nr, out);
+      this.dropHeld();
     }
-    this.dropHeld();
+    if (collected > 0) {
+      for (let w = 0; w < words; w++) held[w]! |= fresh[w]!;
+      this.holding = true;
+      this.heldSeq = flush.seq;
+    }
     return dirty;
   }
 
@@ -162,6 +171,7 @@ export class DirtyVram {
       // are all reported again once a flush completes.
       this.held.fill(-1, 0, Math.ceil(nr / 32));
       this.holding = true;
+      this.heldSeq = this.flush().seq;
     }
     out.fill(0xff, 0, Math.ceil(nr / 8));
     if (nr % 8) out[Math.ceil(nr / 8) - 1] = (1 << (nr % 8)) - 1;
@@ -176,4 +186,21 @@ export class DirtyVram {
     this.held.fill(0);
     this.holding = false;
   }
+}
+
+/** OR the pages of `bits` below `nr` into `out` (LSB-first bytes); returns how many. */
+function report(bits: Int32Array, nr: number, out: Uint8Array): number {
+  let n = 0;
+  for (let w = 0; w < Math.ceil(nr / 32); w++) {
+    const word = bits[w]!;
+    if (word === 0) continue;
+    for (let b = 0; b < 32; b++) {
+      const page = w * 32 + b;
+      if (page >= nr) break;
+      if (!(word & (1 << b))) continue;
+      out[page >>> 3]! |= 1 << (page & 7);
+      n++;
+    }
+  }
+  return n;
 }
