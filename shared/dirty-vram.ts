@@ -47,7 +47,7 @@ export class DirtyVram {
   private readonly i32: Int32Array;
   private readonly flushArea: Int32Array;
   readonly maxPages: number;
-  /** Device-model side: the flush, and the pages collected since the last flush that completed (one bit each). */
+  /** Device-model side: the flush, and the pages held back from flushes that gave up (one bit each). */
   private flusher: P2mFlush | undefined;
   private readonly held: Int32Array;
   private holding = false;
@@ -168,7 +168,7 @@ export class DirtyVram {
     this.dropHeld();
     if (!this.flush().flush(vcpus)) {
       // The display redraws the whole new picture now anyway; every page is at risk, so they
-      // are all reported again once a flush completes.
+      // are all reported again once the vCPUs have passed this flush.
       this.held.fill(-1, 0, Math.ceil(nr / 32));
       this.holding = true;
       this.heldSeq = this.flush().seq;
