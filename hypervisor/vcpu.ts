@@ -6,7 +6,8 @@
  *
  * Several vCPUs: vCPU 0 boots at the kernel entry and owns the PIC, PIT and RTC, so PIC
  * interrupts reach it alone; the others start where VCPUOP_up said (hypercalls.ts) and take no
- * PIC interrupts (their HLT with IF=1 waits for a kick that only pause or destroy sends). They
+ * PIC interrupts (their HLT with IF=1 waits for a kick that only pause or destroy sends; a
+ * p2m flush kicks a running vCPU out of guest code, shared/p2m-flush.ts). They
  * share RAM and VRAM as plain memory: LOCK-prefixed instructions are not atomic across vCPU
  * threads, and a vCPU's block cache sees only its own writes to code.
  */

@@ -13,8 +13,11 @@
  *    the flush completed is in VRAM when it is read; a write after it exits again and sets the
  *    bit for the next refresh.
  *  - A flush that gives up waiting (a vCPU descheduled, or in one long instruction) leaves the
- *    collected pages at risk: they are reported now and kept, and reported again at the first
- *    later call whose flush completes, when whatever the stale view wrote is in VRAM.
+ *    collected pages at risk: they are held back, not reported, until every vCPU has passed that
+ *    flush (seen at a later call: its own flush completes, or the vCPUs passed the old one
+ *    meanwhile), when whatever a stale view wrote is in VRAM. The page is drawn a refresh or
+ *    more late, never wrong for good. A new range is drawn whole at once anyway; if its flush
+ *    gives up, all its pages are reported again once the vCPUs have passed it.
  *
  * Layout (Int32 words): 0 tracked first frame (pfn), 1 tracked frame count (0 = off), 2–15
  * reserved (the line the vCPUs read on every mark), then the p2m flush area (p2m-flush.ts:
@@ -44,17 +47,22 @@ export class DirtyVram {
   private readonly i32: Int32Array;
   private readonly flushArea: Int32Array;
   readonly maxPages: number;
-  /** Device-model side: the flush, and the pages whose last flush gave up (one bit each). */
+  /** Device-model side: the flush, and the pages held back from flushes that gave up (one bit each). */
   private flusher: P2mFlush | undefined;
-  private readonly carried: Int32Array;
-  private carrying = false;
+  private readonly held: Int32Array;
+  private holding = false;
+  /** The latest flush whose pages are in `held`: once every vCPU has passed it, they are safe. */
+  private heldSeq = 0;
+  /** This call's collected bits. */
+  private readonly fresh: Int32Array;
 
   constructor(buffer: SharedArrayBuffer) {
     this.i32 = new Int32Array(buffer);
     if (this.i32.length <= BITMAP) throw new RangeError('dirty-VRAM buffer too small (createDirtyVramBuffer)');
     this.flushArea = dirtyVramFlushArea(buffer);
     this.maxPages = (this.i32.length - BITMAP) * 32;
-    this.carried = new Int32Array(this.i32.length - BITMAP);
+    this.held = new Int32Array(this.i32.length - BITMAP);
+    this.fresh = new Int32Array(this.i32.length - BITMAP);
   }
 
   get firstPfn(): number {
@@ -87,7 +95,8 @@ export class DirtyVram {
    * makes the frames writable again), write one bit per page into `out` (LSB first, as Xen's
    * bitmap: bit i%8 of byte i/8 is page first+i), and re-protect the pages reported dirty.
    * `p2m` is the domain's shared p2m; `vcpus` the vCPUs the flush waits for. Returns the number
-   * of dirty pages. When it returns, VRAM holds every write the reported pages will not exit for.
+   * of dirty pages. When it returns, VRAM holds every write the reported pages will not exit for
+   * (for a new range: unless its flush gave up, see the header).
    */
   track(p2m: Uint8Array, firstPfn: number, nr: number, out: Uint8Array, vcpus: FlushTargets): number {
     if (nr > this.maxPages) throw new RangeError(`track_dirty_vram: ${nr} pages exceed the ${this.maxPages} tracked`);
@@ -97,14 +106,16 @@ export class DirtyVram {
       const first = this.firstPfn;
       for (let k = 0; k < this.count; k++) p2m[first + k] = P2mType.MMIO_DIRECT;
       Atomics.store(i32, W_COUNT, 0);
-      this.dropCarried();
+      this.dropHeld();
       return 0;
     }
     if (firstPfn !== this.firstPfn || nr !== this.count) return this.newRange(p2m, firstPfn, nr, out, vcpus);
     const words = Math.ceil(nr / 32);
+    const fresh = this.fresh;
     let collected = 0;
     for (let w = 0; w < words; w++) {
       const bits = Atomics.exchange(i32, BITMAP + w, 0);
+      fresh[w] = bits;
       if (bits === 0) continue;
       for (let b = 0; b < 32; b++) {
         if (!(bits & (1 << b))) continue;
@@ -114,26 +125,30 @@ export class DirtyVram {
         p2m[firstPfn + page] = P2mType.RAM_LOGDIRTY;
         collected++;
       }
-      this.carried[w]! |= bits; // reported below; kept only if the flush gives up
     }
     out.fill(0, 0, Math.ceil(nr / 8));
     // Nothing lost write access since the last completed flush: nothing to flush or report.
-    if (collected === 0 && !this.carrying) return 0;
-    const flushed = this.flush().flush(vcpus);
-    let dirty = 0;
-    for (let w = 0; w < words; w++) {
-      const bits = this.carried[w]!;
-      if (bits === 0) continue;
-      for (let b = 0; b < 32; b++) {
-        const page = w * 32 + b;
-        if (page >= nr) break;
-        if (!(bits & (1 << b))) continue;
-        out[page >>> 3]! |= 1 << (page & 7);
-        dirty++;
-      }
+    if (collected === 0 && !this.holding) return 0;
+    const flush = this.flush();
+    const held = this.held;
+    if (flush.flush(vcpus)) {
+      for (let w = 0; w < words; w++) held[w]! |= fresh[w]!;
+      const dirty = report(held, nr, out);
+      this.dropHeld();
+      return dirty;
     }
-    if (flushed) this.dropCarried();
-    else this.carrying = true;
+    // A vCPU may still write this refresh's pages unmarked: hold them back until a flush
+    // completes. Pages held from an earlier flush are safe once every vCPU has passed that one.
+    let dirty = 0;
+    if (this.holding && flush.passed(this.heldSeq, vcpus)) {
+      dirty = report(held, nr, out);
+      this.dropHeld();
+    }
+    if (collected > 0) {
+      for (let w = 0; w < words; w++) held[w]! |= fresh[w]!;
+      this.holding = true;
+      this.heldSeq = flush.seq;
+    }
     return dirty;
   }
 
@@ -150,11 +165,13 @@ export class DirtyVram {
     Atomics.store(i32, W_FIRST, firstPfn);
     for (let k = 0; k < nr; k++) p2m[firstPfn + k] = P2mType.RAM_LOGDIRTY;
     Atomics.store(i32, W_COUNT, nr);
-    this.dropCarried();
+    this.dropHeld();
     if (!this.flush().flush(vcpus)) {
-      // Every page of the range is at risk: report them all again after the next completed flush.
-      this.carried.fill(-1, 0, Math.ceil(nr / 32));
-      this.carrying = true;
+      // The display redraws the whole new picture now anyway; every page is at risk, so they
+      // are all reported again once the vCPUs have passed this flush.
+      this.held.fill(-1, 0, Math.ceil(nr / 32));
+      this.holding = true;
+      this.heldSeq = this.flush().seq;
     }
     out.fill(0xff, 0, Math.ceil(nr / 8));
     if (nr % 8) out[Math.ceil(nr / 8) - 1] = (1 << (nr % 8)) - 1;
@@ -165,8 +182,25 @@ export class DirtyVram {
     return (this.flusher ??= new P2mFlush(this.flushArea));
   }
 
-  private dropCarried(): void {
-    this.carried.fill(0);
-    this.carrying = false;
+  private dropHeld(): void {
+    this.held.fill(0);
+    this.holding = false;
   }
+}
+
+/** OR the pages of `bits` below `nr` into `out` (LSB-first bytes); returns how many. */
+function report(bits: Int32Array, nr: number, out: Uint8Array): number {
+  let n = 0;
+  for (let w = 0; w < Math.ceil(nr / 32); w++) {
+    const word = bits[w]!;
+    if (word === 0) continue;
+    for (let b = 0; b < 32; b++) {
+      const page = w * 32 + b;
+      if (page >= nr) break;
+      if (!(word & (1 << b))) continue;
+      out[page >>> 3]! |= 1 << (page & 7);
+      n++;
+    }
+  }
+  return n;
 }

@@ -44,8 +44,8 @@
  *
  * The wait is bounded (FLUSH_WAIT_MS): a descheduled vCPU, or one inside a long instruction, must
  * not stall the device model. flush() then returns false, and the caller must treat the frames as
- * still writable through a stale view until a later flush completes (dirty-vram.ts reports their
- * pages again then).
+ * still writable through a stale view until a later flush completes (dirty-vram.ts holds their
+ * pages back until then).
  */
 import { RunState, type DomainControl } from './domain-control.js';
 import { MAX_VCPUS } from './domain-layout.js';
@@ -108,6 +108,22 @@ export class P2mFlush {
     this.i32 = area;
   }
 
+  /** The latest flush's number. */
+  get seq(): number {
+    return this.i32[W_SEQ]!;
+  }
+
+  /**
+   * Whether every vCPU has passed flush `seq` (or a later one), or is parked now: then no stale
+   * view from before that flush is left. No kicks, no waiting.
+   */
+  passed(seq: number, targets: FlushTargets): boolean {
+    for (let v = 0; v < targets.vcpus; v++) {
+      if (!passedSince(Atomics.load(this.i32, W_PASSED + v * LINE_WORDS), seq) && !targets.parked(v)) return false;
+    }
+    return true;
+  }
+
   /**
    * Call after the p2m stores that removed write access. True once every vCPU has passed (or is
    * parked); false if one had not within `timeoutMs`.
@@ -123,7 +139,7 @@ export class P2mFlush {
     // Interrupt every vCPU first, so they pass in parallel.
     for (let v = 0; v < n; v++) {
       pending[v] = 0;
-      if (Atomics.load(i32, W_PASSED + v * LINE_WORDS) === seq || targets.parked(v)) continue;
+      if (passedSince(Atomics.load(i32, W_PASSED + v * LINE_WORDS), seq) || targets.parked(v)) continue;
       targets.interrupt(v);
       this.stats.kicks++;
       pending[v] = 1;
@@ -136,7 +152,7 @@ export class P2mFlush {
       const word = W_PASSED + v * LINE_WORDS;
       for (;;) {
         const passed = Atomics.load(i32, word);
-        if (passed === seq || targets.parked(v)) break;
+        if (passedSince(passed, seq) || targets.parked(v)) break;
         const wait = deadline - performance.now();
         if (wait <= 0) {
           this.stats.timeouts++;
@@ -147,6 +163,11 @@ export class P2mFlush {
     }
     return true;
   }
+}
+
+/** Whether a vCPU that last passed flush `passed` has passed flush `seq` (numbers wrap). */
+function passedSince(passed: number, seq: number): boolean {
+  return ((passed - seq) | 0) >= 0;
 }
 
 /** One vCPU's end. */

@@ -163,7 +163,7 @@ describe('track_dirty_vram with the flush', () => {
       },
     };
     const track = (nr = PAGES) => dm.track(p2m, LFB_PFN, nr, out, running);
-    return { dm, p2m, pages, write, track, setPasses: (p: boolean) => (passes = p) };
+    return { dm, p2m, point, pages, write, track, pfn: (i: number) => LFB_PFN + i, setPasses: (p: boolean) => (passes = p) };
   }
 
   it('flushes after re-protecting, and not at all when nothing lost write access', () => {
@@ -182,24 +182,41 @@ describe('track_dirty_vram with the flush', () => {
     expect(s.dm.flushStats.flushes).toBe(2);
   });
 
-  it('reports the pages of a flush that gave up again at every call until a flush completes', () => {
+  it('holds back the pages of a flush that gave up until a flush completes', () => {
     const s = setup();
     s.track();
     s.setPasses(false);
     s.write(3);
     s.write(40);
-    expect(s.track()).toBe(2); // drawn now, from VRAM that may still miss a store
+    expect(s.track()).toBe(0); // a vCPU may still write them unmarked: not read yet
+    expect(s.p2m[s.pfn(3)]).toBe(P2mType.RAM_LOGDIRTY);
     expect(s.dm.flushStats.timeouts).toBe(1);
     s.write(9);
-    expect(s.track()).toBe(3); // still at risk: 3 and 40 again, with the new 9
-    expect(s.pages()).toEqual([3, 9, 40]);
+    expect(s.track()).toBe(0); // still at risk
     s.setPasses(true);
     expect(s.track()).toBe(3); // this flush completes: whatever the stale views wrote is in VRAM now
+    expect(s.pages()).toEqual([3, 9, 40]);
     expect(s.track()).toBe(0);
     expect(s.dm.flushStats).toMatchObject({ flushes: 4, timeouts: 2 }); // none for the last call: nothing at risk
   });
 
-  it('a new range whose flush gives up is reported whole again; a range change drops what was carried', () => {
+  it('releases pages held from a flush the vCPUs have passed since, even when the new flush gives up', () => {
+    const s = setup();
+    s.track();
+    s.setPasses(false);
+    s.write(3);
+    expect(s.track()).toBe(0); // held: the vCPU is inside a long instruction, say
+    s.point.pass(); // ... which ends: the vCPU passes that flush on its way back into guest code
+    s.write(8); // and writes again (a fresh exit), then enters another long instruction
+    expect(s.track()).toBe(1); // this flush gives up too, but page 3 is safe now; page 8 is held
+    expect(s.pages()).toEqual([3]);
+    s.setPasses(true);
+    expect(s.track()).toBe(1);
+    expect(s.pages()).toEqual([8]);
+    expect(s.dm.flushStats.timeouts).toBe(2);
+  });
+
+  it('a new range whose flush gives up is reported whole again after one that completes; a range change drops what was held', () => {
     const s = setup();
     s.setPasses(false);
     expect(s.track()).toBe(PAGES);
@@ -208,7 +225,7 @@ describe('track_dirty_vram with the flush', () => {
     expect(s.track()).toBe(0);
     s.setPasses(false);
     s.write(1);
-    expect(s.track()).toBe(1);
+    expect(s.track()).toBe(0); // held
     s.setPasses(true);
     expect(s.track(32)).toBe(32); // a new range reports everything anyway
     expect(s.track(32)).toBe(0);

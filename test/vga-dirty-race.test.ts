@@ -154,21 +154,26 @@ describe('track_dirty_vram and a vCPU between its p2m read and its store', () =>
     expect(counters[VCPU_COUNTER_INDEX.exit_external_interrupt]! - exits).toBeLessThanOrEqual(2);
   });
 
-  it('a refresh that gives up waiting draws the page again at the next refresh', async () => {
+  it('a refresh that gives up waiting holds the page back until the vCPU has passed', async () => {
     const { rig, ctl } = await startRace({ vcpus: 1, vcpu: 0, releaseOnKick: false });
-    rig.display.refresh(); // the vCPU stays held: the flush gives up, the page is drawn without the store
+    rig.display.refresh(); // the vCPU stays held: the flush gives up, and page 7 is not drawn yet
     expect(rig.vram.view.getUint32(offset, true)).toBe(0);
+    const heldBack = !rig.shows(PAGE * 4096); // the first store is in VRAM, not yet on the surface
     Atomics.store(ctl, RELEASE, 1);
     await until('the store is in VRAM', () => rig.vram.view.getUint32(offset, true) === RACED);
     // The store landed unmarked (the vCPU's view was the old, writable one), on a protected page.
     expect(new Uint8Array(rig.config.p2m)[(rig.config.vga.lfbAddress >>> PAGE_SHIFT) + PAGE]).toBe(P2mType.RAM_LOGDIRTY);
-    expect(rig.shows(offset)).toBe(false);
-    rig.display.refresh(); // no new bit, but the carried page is drawn again (with the store now in VRAM)
+    // No new bit, but the held page is reported once the vCPU has passed the flush that gave up
+    // (it does on its way back into guest code) or a later one completes: at this refresh,
+    // unless the vCPU is descheduled past the flush's patience again (then at the next).
+    for (let tries = 0; ; tries++) {
+      const gaveUp = rig.scan.flushStats.timeouts;
+      rig.display.refresh();
+      if (rig.shows(offset) || rig.scan.flushStats.timeouts === gaveUp || tries === 20) break;
+    }
     expect(rig.shows(offset)).toBe(true);
-    // Three flushes (the first refresh's new range too); the second gave up. The third waits for
-    // the vCPU's pass, unless that too is later than the flush's patience.
-    const stats = rig.scan.flushStats;
-    expect(stats.flushes).toBe(3);
-    expect(stats.timeouts).toBeGreaterThanOrEqual(1);
+    expect(rig.shows(PAGE * 4096)).toBe(true);
+    expect(heldBack).toBe(true);
+    expect(rig.scan.flushStats.timeouts).toBeGreaterThanOrEqual(1);
   });
 });
