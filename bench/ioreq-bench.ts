@@ -18,7 +18,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { Command, InvalidArgumentError } from 'commander';
+import { parseBenchArgs } from './bench-cli.js';
 import { isMainThread } from 'node:worker_threads';
 import { buildDomain } from '../toolstack/domain-builder.js';
 import { Domain } from '../toolstack/domain.js';
@@ -194,20 +195,18 @@ function formatRows(rows: IoreqBenchRow[]): string {
 }
 
 if (isMainThread && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({
-    options: {
-      trials: { type: 'string', default: '5' },
-      'window-ms': { type: 'string', default: '500' },
-      'idle-ticks': { type: 'string', default: '300' },
-    },
-  });
-  const trials = Number(values.trials);
-  const windowMs = Number(values['window-ms']);
-  const idleTicks = Number(values['idle-ticks']);
-  if (![trials, windowMs, idleTicks].every((n) => Number.isInteger(n) && n > 0)) {
-    console.error('usage: node dist/bench/ioreq-bench.js [--trials N] [--window-ms MS] [--idle-ticks N]');
-    process.exit(2);
-  }
+  const positive = (name: string) => (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+  const program = new Command('bench:ioreq')
+    .description('ioreq round trips per wait strategy beside the SharedArrayBuffer ping-pong floor, then the CPU an idle guest costs')
+    .option('--trials <n>', 'trials per strategy (medians are reported)', positive('--trials'), 5)
+    .option('--window-ms <ms>', 'steady-state window per trial', positive('--window-ms'), 500)
+    .option('--idle-ticks <n>', 'extra 100 Hz ticks of the longer idle run', positive('--idle-ticks'), 300);
+  if (!parseBenchArgs(program)) process.exit();
+  const { trials, windowMs, idleTicks } = program.opts<{ trials: number; windowMs: number; idleTicks: number }>();
   const loadBefore = loadavg()[0]!.toFixed(2);
   console.log(
     `ioreq round trips: guest ioreq-loop (OUT + IN on COM1 scratch, endless), steady state over a ${windowMs} ms window after ${WARMUP_MS} ms, ${trials} trials per strategy`,

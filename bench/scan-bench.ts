@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Command, InvalidArgumentError } from 'commander';
+import { parseBenchArgs } from './bench-cli.js';
 import { compiledModule } from '../toolstack/worker-urls.js';
 import { formatFlushReport, measureFlushCost } from './flush-cost.js';
 import { formatScanReport } from './report-markdown.js';
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
       return n;
     }, DEFAULT_SCAN_REPEATS)
     .option('--json <file>', 'also write the figures as JSON');
-  program.parse(argv);
+  if (!parseBenchArgs(program, argv)) return;
   const o = program.opts<{ repeats: number; json?: string }>();
   const results = await runScanBench({ repeats: o.repeats, onSurface: (name) => process.stderr.write(`scan: ${name}\n`) });
   process.stdout.write(formatScanReport(results) + '\n');
