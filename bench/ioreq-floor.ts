@@ -1,6 +1,6 @@
 /**
  * The floor under every ioreq round trip: two worker threads ping-ponging one SharedArrayBuffer
- * word, once per wait strategy (docs/architecture.md §4, research/node-limits.md §1). Nothing else happens per
+ * word, once per wait strategy (docs/architecture.md §4, measured on this project's machine). Nothing else happens per
  * round trip, so no ioreq path can beat these numbers; the ioreq benchmark reports against them.
  *
  * Run: `npm run build && node dist/bench/ioreq-floor.js [batches] [batchMs]`.

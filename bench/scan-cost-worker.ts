@@ -1,6 +1,6 @@
 /**
  * One surface of the scan benchmark in a thread of its own: a fresh V8 isolate per surface, so
- * the scans are compiled for that size only (research/node-limits.md §3: reusing the loops for
+ * the scans are compiled for that size only (measured on this project's machine: reusing the loops for
  * a second size deoptimised them by 2-3x). Posts the SurfaceScanCost, or { error }.
  */
 import { parentPort, workerData } from 'node:worker_threads';

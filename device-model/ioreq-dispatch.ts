@@ -1,5 +1,5 @@
 /**
- * Handling one ioreq, as qemu-dm's handle_ioreq does (research/xen-facts.md §1.5): check it,
+ * Handling one ioreq, as qemu-dm's handle_ioreq does (QEMU's hw/xen/xen-hvm-common.c and qemu-dm's helper2.c): check it,
  * then route it by type to the port devices, the MMIO devices or the PCI host on the bus.
  *
  * - PIO: one IN/OUT; with data_is_ptr, REP INS/OUTS: `count` items at the same port, the guest

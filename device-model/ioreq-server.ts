@@ -1,6 +1,6 @@
 /**
- * The device model's ioreq server loop, as qemu-dm's cpu_handle_ioreq (research/xen-facts.md
- * §1.5): sleep on the device model's event-channel word, and for every port that fired —
+ * The device model's ioreq server loop, as qemu-dm's cpu_handle_ioreq (qemu-dm's helper2.c;
+ * QEMU's hw/xen/xen-hvm-common.c): sleep on the device model's event-channel word, and for every port that fired —
  *
  * - the control port (the toolstack's wake-up for REQ_DESTROY, or after queueing console input):
  *   unmask it; requests are checked every iteration;

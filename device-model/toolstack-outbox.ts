@@ -6,7 +6,7 @@
  *
  * Shutdown and crash messages are posted from inside the ioreq that caused them, before the
  * device model answers it: qemu-dm checks its shutdown/reset flags before IORESP_READY so the
- * toolstack learns first (research/xen-facts.md §7.2).
+ * toolstack learns first (Xen's arch/x86/hvm and QEMU's xen-hvm shutdown path).
  *
  * Posting never throws: the loop that calls it must not (a message that cannot be sent is
  * counted in `dropped`).

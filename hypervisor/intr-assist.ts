@@ -1,5 +1,5 @@
 /**
- * intr_assist, run at every VM entry (xen-facts §4.2): if the virtual PIC has an interrupt for
+ * intr_assist, run at every VM entry (Xen's arch/x86/hvm/vmx/intr.c, vmx_intr_assist): if the virtual PIC has an interrupt for
  * this vCPU and the guest can take it (IF=1, no STI/MOV-SS shadow), acknowledge it and inject
  * the vector through the guest's IDT; otherwise arm interrupt-window exiting so the vCPU exits
  * as soon as the guest can take it.

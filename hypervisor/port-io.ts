@@ -1,5 +1,5 @@
 /**
- * Port I/O exits, in Xen's dispatch order (docs/architecture.md §4, xen-facts §2.3): devices inside the
+ * Port I/O exits, in Xen's dispatch order (docs/architecture.md §4, Xen's arch/x86/hvm/emulate.c, hvmemul_do_io): devices inside the
  * hypervisor first (PIC, PIT, RTC, port 0x80), then the device model's ranges — 0xCFC–0xCFF
  * while CF8's enable bit is set become PCI_CONFIG requests addressed by SBDF, everything else a
  * PIO request — and finally the null device (reads all ones, writes dropped, counted).
@@ -97,7 +97,7 @@ export class PortIo {
 
   /**
    * REP INS/OUTS: one PIO request with count and data_is_ptr; the device model moves the data
-   * between the port and guest memory itself (xen-facts §2.1). Ports the hypervisor or nobody
+   * between the port and guest memory itself (Xen's arch/x86/hvm/vmx/vmx.c). Ports the hypervisor or nobody
    * owns are done element by element here.
    */
   private stringIo(cpu: Cpu): void {

@@ -2,7 +2,7 @@
  * A spin budget that follows what spinning buys. On a quiet 2-core machine the peer answers
  * within the spin and a round trip costs well under a microsecond; when a third thread is busy
  * (other domains, the toolstack, another process), spinning only burns the core the peer needs
- * and a round trip costs tens of microseconds more than sleeping at once (research/node-limits.md
+ * and a round trip costs tens of microseconds more than sleeping at once (measured on this project's machine
  * §1: "a third busy thread turns spinning into unfairness"). So: keep the full budget while
  * waits end during the spin, halve it each time a wait had to sleep anyway, and once it is
  * gone, probe every PROBE_EVERY waits with a long spin (PROBE_FACTOR times the budget). The probe

@@ -1,5 +1,5 @@
 /**
- * The buffered ioreq page: a one-way ring of fire-and-forget writes (research/xen-facts.md §1.2,
+ * The buffered ioreq page: a one-way ring of fire-and-forget writes (Xen's public/hvm/ioreq.h (buffered_iopage),
  * §1.4, §1.5; docs/architecture.md §4).
  *
  * Layout, 4096 bytes, little-endian:

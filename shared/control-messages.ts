@@ -1,6 +1,6 @@
 /**
  * Control-plane messages between the toolstack (main thread) and the hypervisor and device-model
- * workers, encoded with msgpackr (docs/architecture.md §1, §7; ~1.5 µs per message, research/node-limits.md §5).
+ * workers, encoded with msgpackr (docs/architecture.md §1, §7; ~1.5 µs per message, measured on this project's machine).
  * They are never on the ioreq path. Only the workers send them; the toolstack's requests (pause,
  * destroy) go through the domain control words (shared/domain-control.ts), which a spinning
  * worker sees without a message.

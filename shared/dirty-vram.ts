@@ -1,5 +1,5 @@
 /**
- * HVMOP_track_dirty_vram (xen-facts §5.2): one bit per 4 KiB page of the tracked VRAM range,
+ * HVMOP_track_dirty_vram (Xen's arch/x86/hvm/dm.c and mm/hap/hap.c, track_dirty_vram): one bit per 4 KiB page of the tracked VRAM range,
  * set by the hypervisor on the first write to a write-protected (log-dirty) page, fetched and
  * cleared by the device model at each refresh, which re-protects the pages it collected. The
  * first call after the range changes reports every page dirty.

@@ -1,6 +1,6 @@
 /**
  * The SharedArrayBuffers one domain's threads share for its I/O path, how they are created, and
- * how the ioreq channel's event-channel ports are set up (research/xen-facts.md §1.5, §2.4).
+ * how the ioreq channel's event-channel ports are set up (QEMU's hw/xen/xen-hvm-common.c and qemu-dm's helper2.c; Xen's public/hvm/dm_op.h and common/ioreq.c).
  * Guest RAM, VRAM and the p2m are created elsewhere (hypervisor/).
  *
  * The whole set is a plain object of numbers and SharedArrayBuffers, so it can go to a worker as

@@ -1,6 +1,6 @@
 /**
  * Event channels: one table per domain, in a SharedArrayBuffer every worker of that domain (and
- * of its device model) can attach (research/xen-facts.md §3, docs/architecture.md §5).
+ * of its device model) can attach (Xen's public/xen.h and public/event_channel.h, docs/architecture.md §5).
  *
  * Modelling choice: the device model is its own domain (as Xen 3.3's device-model stub domain)
  * with its own table, so its ports, pending bits and wait word are separate from the guest's.

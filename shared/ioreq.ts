@@ -1,6 +1,6 @@
 /**
  * The shared I/O page: one 32-byte synchronous request slot per vCPU, with Xen's `struct ioreq`
- * layout and meanings (research/xen-facts.md §1.1, docs/architecture.md §4).
+ * layout and meanings (Xen's public/hvm/ioreq.h, docs/architecture.md §4).
  *
  * Slot layout (little-endian, as on x86):
  *   @0  addr      u64   port, guest-physical address, or (sbdf << 32) | reg for PCI_CONFIG

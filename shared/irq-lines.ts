@@ -1,6 +1,6 @@
 /**
  * ISA interrupt wires from the device model to the hypervisor's virtual PIC, and the per-vCPU
- * kick that makes a vCPU notice them (research/xen-facts.md §4.1, docs/architecture.md §5).
+ * kick that makes a vCPU notice them (Xen's HVMOP_set_isa_irq_level, arch/x86/hvm/irq.c, docs/architecture.md §5).
  *
  * The device model sets *levels*, as qemu-dm does with HVMOP_set_isa_irq_level: asserting an
  * asserted line or deasserting a deasserted one changes nothing. It never waits for the guest.

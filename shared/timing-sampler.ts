@@ -1,6 +1,6 @@
 /**
  * Which events of a hot path to time. Reading the clock costs ~55 ns here (performance.now(),
- * research/node-limits.md), and an ioreq round trip while both threads spin costs ~1 µs, so
+ * measured on this project's machine), and an ioreq round trip while both threads spin costs ~1 µs, so
  * timing every request would add a tenth to what is being timed. The first EXACT events are all
  * timed (short runs stay exact); after that a pseudo-random one in RATE is, and stands for RATE
  * events, so the total is an unbiased estimate. Pseudo-random (xorshift32) rather than every

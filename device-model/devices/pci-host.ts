@@ -2,7 +2,7 @@
  * The PCI host: configuration mechanism #1 on ports 0xCF8 (address) and 0xCFC–0xCFF (data),
  * and the same config space addressed by SBDF, which is how Xen hands it over: the hypervisor
  * latches 0xCF8 itself and turns data-port accesses into IOREQ_TYPE_PCI_CONFIG requests with
- * addr = (SBDF << 32) | register (xen-facts §2.3). Both paths reach the same functions.
+ * addr = (SBDF << 32) | register (Xen's arch/x86/hvm/emulate.c, hvmemul_do_io). Both paths reach the same functions.
  *
  * Checked against qemu-system-i386 7.2: only 32-bit writes load 0xCF8, which reads back as
  * written (narrower reads see its low bytes); with bit 31 clear, or for an absent function,

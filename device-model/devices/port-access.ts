@@ -6,7 +6,7 @@ export function allOnes(size: AccessSize): number {
   return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
 }
 
-/** `value` truncated to the access size, as the device model masks write data (xen-facts §1.5). */
+/** `value` truncated to the access size, as the device model masks write data (QEMU's hw/xen/xen-hvm-common.c and qemu-dm's helper2.c). */
 export function maskToSize(value: number, size: AccessSize): number {
   return size === 1 ? value & 0xff : size === 2 ? value & 0xffff : value >>> 0;
 }

@@ -1,6 +1,6 @@
 /**
  * The block compiler: a hot block's decoded instructions become one JavaScript function, built
- * with `new Function` once (research/node-limits.md §4: per-block functions with registers in a
+ * with `new Function` once (measured on this project's machine: per-block functions with registers in a
  * typed array ran 5x faster than per-instruction closures). Inside it, guest registers, segment
  * bases and the lazy flag record live in locals; operand sizes, register numbers, displacements
  * and immediates are literals; RAM accesses are inline. Instructions without an inline form

@@ -7,7 +7,7 @@
  *
  * - `device` (trap, buffered): the guest cannot write VRAM directly; nothing to scan.
  * - `memcmp` (shared): compare each page with a shadow copy (Buffer.compare per 4 KiB page,
- *   research/node-limits.md §3) and copy the changed pages into the shadow.
+ *   measured on this project's machine) and copy the changed pages into the shadow.
  * - `checksum` (shared): keep a 32-bit hash per page (no shadow) and rehash every page.
  * - `track-dirty-vram` (shared-dirty): HVMOP_track_dirty_vram over the LFB frames of the range
  *   (fetch-and-clear the hypervisor's bits; DirtyVram re-protects what it reports and flushes
@@ -132,7 +132,7 @@ const WORDS_PER_PAGE = VRAM_PAGE_SIZE / 4;
 
 /**
  * A 32-bit hash of one page: xxHash32's four-lane round over the page's 1024 words and its
- * final avalanche (the 4-lane shape measured fastest of the hashes in research/node-limits.md §3).
+ * final avalanche (the 4-lane shape measured fastest of the hashes on this project's machine).
  */
 export function hashPage(words: Uint32Array, page: number): number {
   let a = PRIME1 + PRIME2;
