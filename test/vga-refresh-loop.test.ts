@@ -176,13 +176,16 @@ describe('display refresh in the ioreq server loop', () => {
     vbe(3, 32);
     vbe(4, 0x01); // VBE on, LFB off: the guest draws through the window
     server.step();
-    expect(counter('refreshes')).toBe(1);
+    // On a loaded machine the first step may already have met a second slot (the mode change):
+    // what matters is that the post below is drained and drawn by the refresh that follows it.
+    const before = counter('refreshes');
+    expect(before).toBeGreaterThanOrEqual(1);
     // Pixel 1 = white, posted as a buffered write to the legacy window (no notification needed).
     expect(producer.tryPost(IOREQ_TYPE_COPY, 0xa0004, 4, 0x00ffffff, 0)).toBe(true);
     await sleep(20); // the next slot
     server.step();
     expect(counter('buffered_served')).toBe(1);
-    expect(counter('refreshes')).toBe(2);
+    expect(counter('refreshes')).toBeGreaterThan(before);
     expect(Array.from(vga.display.surface.rgba.subarray(4, 8))).toEqual([0xff, 0xff, 0xff, 0xff]);
     expect(display.nextDeadline()).toBeGreaterThan(performance.now());
   });
