@@ -26,7 +26,7 @@
  * device model re-arms, with Atomics.store.
  */
 import { P2mType } from './p2m.js';
-import { FlushPoint, P2M_FLUSH_WORDS, P2mFlush, type FlushTargets } from './p2m-flush.js';
+import { FLUSH_WAIT_MS, FlushPoint, P2M_FLUSH_WORDS, P2mFlush, type FlushTargets } from './p2m-flush.js';
 
 const W_FIRST = 0;
 const W_COUNT = 1;
@@ -56,7 +56,11 @@ export class DirtyVram {
   /** This call's collected bits. */
   private readonly fresh: Int32Array;
 
-  constructor(buffer: SharedArrayBuffer) {
+  /** `flushWaitMs`: how long the device model's flushes may wait for the vCPUs (p2m-flush.ts). */
+  constructor(
+    buffer: SharedArrayBuffer,
+    private readonly flushWaitMs = FLUSH_WAIT_MS,
+  ) {
     this.i32 = new Int32Array(buffer);
     if (this.i32.length <= BITMAP) throw new RangeError('dirty-VRAM buffer too small (createDirtyVramBuffer)');
     this.flushArea = dirtyVramFlushArea(buffer);
@@ -131,7 +135,7 @@ export class DirtyVram {
     if (collected === 0 && !this.holding) return 0;
     const flush = this.flush();
     const held = this.held;
-    if (flush.flush(vcpus)) {
+    if (flush.flush(vcpus, this.flushWaitMs)) {
       for (let w = 0; w < words; w++) held[w]! |= fresh[w]!;
       const dirty = report(held, nr, out);
       this.dropHeld();
@@ -166,7 +170,7 @@ export class DirtyVram {
     for (let k = 0; k < nr; k++) p2m[firstPfn + k] = P2mType.RAM_LOGDIRTY;
     Atomics.store(i32, W_COUNT, nr);
     this.dropHeld();
-    if (!this.flush().flush(vcpus)) {
+    if (!this.flush().flush(vcpus, this.flushWaitMs)) {
       // The display redraws the whole new picture now anyway; every page is at risk, so they
       // are all reported again once the vCPUs have passed this flush.
       this.held.fill(-1, 0, Math.ceil(nr / 32));

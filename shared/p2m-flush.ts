@@ -17,11 +17,10 @@
  *    sequence: a long string instruction delays it).
  *
  * Protocol (Int32 words of the area; dirty-vram.ts places it):
- *   SEQ        the latest flush's number; written by the device model only.
- *   SLEEPERS   device-model threads asleep waiting for a pass (wait.ts's sleeper count).
+ *   SEQ        the latest flush's number (word 0 of the first line); written by the device model only.
  *   PASSED[v]  the last SEQ vCPU v passed; written by vCPU v only, one 64-byte line each.
  *  Device model, after its (plain) p2m stores: Atomics.store SEQ = n; then for each vCPU: done
- *  if PASSED[v] = n (Atomics.load) or the vCPU is parked (below); else kick it and wait until so.
+ *  if PASSED[v] >= n (Atomics.load) or the vCPU is parked (below); else kick it and spin until so.
  *  vCPU at each pass: Atomics.load SEQ; if it changed, Atomics.store PASSED[v] = SEQ.
  *
  * Why the device model then cannot read a page a vCPU can still write without marking it:
@@ -52,22 +51,25 @@ import { MAX_VCPUS } from './domain-layout.js';
 import type { IoreqPage } from './ioreq.js';
 import { STATE_IOREQ_INPROCESS, STATE_IOREQ_READY } from './ioreq.js';
 import type { IrqLines } from './irq-lines.js';
-import { notifyIfSleeping, waitWhileEqual } from './wait.js';
 
 const LINE_WORDS = 16;
 const W_SEQ = 0;
-const W_SLEEPERS = 1;
 const W_PASSED = LINE_WORDS;
 
 /** Int32 words of a flush area: the SEQ line, then one line per vCPU. */
 export const P2M_FLUSH_WORDS = LINE_WORDS + MAX_VCPUS * LINE_WORDS;
 
-/** Longest a flush waits for the vCPUs before giving up (ms): a fraction of a 60 Hz frame. */
-export const FLUSH_WAIT_MS = 2;
-/** Loads before the device model sleeps: a running vCPU passes within a few microseconds. */
-const FLUSH_SPINS = 2000;
-/** Longest single sleep: parked states do not notify, so they are looked at again this often (ms). */
-const FLUSH_SLICE_MS = 0.25;
+/**
+ * Longest a flush waits for the vCPUs before giving up (ms). A vCPU on a core of its own passes
+ * within about ten microseconds (bench:scan). Past that it is off its core, often waiting for
+ * this very thread's (on this 2-core machine, a vCPU sharing a core with a device model spinning
+ * for 0.5 ms passed just after the spin ended, and a device model that slept instead woke
+ * milliseconds late), or inside a long instruction: waiting longer buys nothing. Giving up only
+ * delays the pages to the next refresh (dirty-vram.ts), by which time the vCPU has passed.
+ */
+export const FLUSH_WAIT_MS = 0.05;
+/** Loads between two looks at the clock and at the vCPU's run state. */
+const FLUSH_SPINS_PER_LOOK = 256;
 
 /** How a flush sees the domain's vCPUs. */
 export interface FlushTargets {
@@ -151,14 +153,13 @@ export class P2mFlush {
       if (!pending[v]) continue;
       const word = W_PASSED + v * LINE_WORDS;
       for (;;) {
-        const passed = Atomics.load(i32, word);
-        if (passedSince(passed, seq) || targets.parked(v)) break;
-        const wait = deadline - performance.now();
-        if (wait <= 0) {
+        let passed = false;
+        for (let i = 0; i < FLUSH_SPINS_PER_LOOK && !passed; i++) passed = passedSince(Atomics.load(i32, word), seq);
+        if (passed || targets.parked(v)) break;
+        if (performance.now() >= deadline) {
           this.stats.timeouts++;
           return false;
         }
-        waitWhileEqual(i32, word, passed, W_SLEEPERS, FLUSH_SPINS, Math.min(wait, FLUSH_SLICE_MS));
       }
     }
     return true;
@@ -190,6 +191,5 @@ export class FlushPoint {
     if (seq === this.seen) return;
     this.seen = seq;
     Atomics.store(this.i32, this.word, seq);
-    notifyIfSleeping(this.i32, this.word, W_SLEEPERS);
   }
 }

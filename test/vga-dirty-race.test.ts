@@ -18,7 +18,7 @@ import { Vram } from '../device-model/devices/vga/vram.js';
 import type { DomainConfig } from '../shared/domain-config.js';
 import { DomainControl, REQ_DESTROY } from '../shared/domain-control.js';
 import { attachDomainSharedMemory } from '../shared/domain-layout.js';
-import { domainFlushTargets } from '../shared/p2m-flush.js';
+import { domainFlushTargets, FLUSH_WAIT_MS } from '../shared/p2m-flush.js';
 import { P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { DM_COUNTERS, VCPU_COUNTER_INDEX, vcpuCounters } from '../shared/run-stats.js';
 import { STD_VGA_BDF, VRAM_BYTES } from '../shared/vga-config.js';
@@ -30,6 +30,8 @@ const WORKER = new URL('./fixtures/vga-race-vcpu-worker.mjs', import.meta.url);
 const PAGE = 7; // the VRAM page the race is on: line 7 of 1024x768x32
 const FIRST = 0x00112233;
 const RACED = 0x00abcdef;
+/** A flush that waits this long sees the vCPU pass unless the machine starves it for that long. */
+const PATIENT_MS = 2000;
 // ctl words (the fixture's header)
 const HELD = 0;
 const RELEASE = 1;
@@ -62,14 +64,17 @@ interface Rig {
   shows(offset: number): boolean;
 }
 
-/** The device model's side of the race: the real display and track_dirty_vram scan, 1024x768x32. */
-function deviceModel(config: DomainConfig): Rig {
+/**
+ * The device model's side of the race: the real display and track_dirty_vram scan, 1024x768x32;
+ * `flushWaitMs`: how long the scan's flush may wait for the vCPU.
+ */
+function deviceModel(config: DomainConfig, flushWaitMs: number): Rig {
   const vram = new Vram(config.vga.vram);
   const regs = new VgaRegisters();
   const vbe = new VbeDispi(vram, regs);
   const attached = attachDomainSharedMemory(config.io);
   const vcpus = domainFlushTargets(new DomainControl(config.control, config.vcpus), attached.ioreq, attached.irqLines);
-  const scan = new TrackDirtyVramScan(config.vga.dirtyVram, new Uint8Array(config.p2m), config.vga.lfbAddress >>> PAGE_SHIFT, vcpus);
+  const scan = new TrackDirtyVramScan(config.vga.dirtyVram, new Uint8Array(config.p2m), config.vga.lfbAddress >>> PAGE_SHIFT, vcpus, flushWaitMs);
   const display = new VgaDisplay({ vram, regs, vbe, scan, counters: new Float64Array(DM_COUNTERS.length) });
   vbe.writeRegister(1, 1024);
   vbe.writeRegister(2, 768);
@@ -95,12 +100,12 @@ afterEach(async () => {
  * Start the racing vCPU `vcpu` of a fresh shared-dirty domain, after the display's first
  * refresh has write-protected what it shows, and return once its second store is held.
  */
-async function startRace(o: { vcpus: number; vcpu: number; releaseOnKick: boolean }): Promise<{ rig: Rig; ctl: Int32Array; counters: Float64Array }> {
+async function startRace(o: { vcpus: number; vcpu: number; releaseOnKick: boolean; flushWaitMs: number }): Promise<{ rig: Rig; ctl: Int32Array; counters: Float64Array }> {
   const [lfb] = assignPciBars([{ bdf: STD_VGA_BDF, bar: 0, size: VRAM_BYTES }]);
   const code = tinyGuestElf(raceGuest(lfb!.address));
   const config = buildDomain(parseGuestImage(code), { domid: 1, name: 'race', memoryMiB: 4, vcpus: o.vcpus, vga: 'shared-dirty' });
   expect(config.vga.lfbAddress).toBe(lfb!.address);
-  const rig = deviceModel(config);
+  const rig = deviceModel(config, o.flushWaitMs);
   const lfbPfn = config.vga.lfbAddress >>> PAGE_SHIFT;
   rig.display.refresh(); // first refresh: the whole picture is dirty and becomes log-dirty
   expect(new Uint8Array(config.p2m)[lfbPfn + PAGE]).toBe(P2mType.RAM_LOGDIRTY);
@@ -135,10 +140,10 @@ describe('track_dirty_vram and a vCPU between its p2m read and its store', () =>
     ['vCPU 0 of 1', 1, 0],
     ['vCPU 1 of 2 (vCPU 0 never started)', 2, 1],
   ])('the refresh waits for the store (%s): the flush interrupts the vCPU, which lets go of the store, then passes', async (_name, vcpus, vcpu) => {
-    const { rig, ctl, counters } = await startRace({ vcpus, vcpu, releaseOnKick: true });
+    const { rig, ctl, counters } = await startRace({ vcpus, vcpu, releaseOnKick: true, flushWaitMs: PATIENT_MS });
     expect(counters[VCPU_COUNTER_INDEX.exit_logdirty]).toBe(1); // the first store's exit marked the page
     rig.display.refresh(); // collects page 7, re-protects it, flushes: the held store is let go by the kick
-    const drawnAtOnce = rig.shows(offset);
+    const drawnAtOnce = rig.vram.view.getUint32(offset, true) === RACED && rig.shows(offset);
     Atomics.store(ctl, RELEASE, 1); // (without a flush, nothing let it go: it lands only now)
     await until('the store is in VRAM', () => rig.vram.view.getUint32(offset, true) === RACED);
     rig.display.refresh();
@@ -146,7 +151,8 @@ describe('track_dirty_vram and a vCPU between its p2m read and its store', () =>
     expect(rig.shows(PAGE * 4096)).toBe(true);
     const stats = rig.scan.flushStats;
     expect(stats.kicks).toBeGreaterThanOrEqual(1);
-    // Unless the vCPU was descheduled past the flush's patience, the refresh drew the store itself.
+    // The refresh waited for the vCPU to pass, so it drew the store itself (unless the machine
+    // kept the vCPU off its core for longer than the flush's patience).
     if (stats.timeouts === 0) expect(drawnAtOnce).toBe(true);
     // The vCPU runs on: kicks are taken (a secondary vCPU's too), not re-raised at every block.
     const exits = counters[VCPU_COUNTER_INDEX.exit_external_interrupt]!;
@@ -155,7 +161,7 @@ describe('track_dirty_vram and a vCPU between its p2m read and its store', () =>
   });
 
   it('a refresh that gives up waiting holds the page back until the vCPU has passed', async () => {
-    const { rig, ctl } = await startRace({ vcpus: 1, vcpu: 0, releaseOnKick: false });
+    const { rig, ctl } = await startRace({ vcpus: 1, vcpu: 0, releaseOnKick: false, flushWaitMs: FLUSH_WAIT_MS });
     rig.display.refresh(); // the vCPU stays held: the flush gives up, and page 7 is not drawn yet
     expect(rig.vram.view.getUint32(offset, true)).toBe(0);
     const heldBack = !rig.shows(PAGE * 4096); // the first store is in VRAM, not yet on the surface
@@ -164,12 +170,14 @@ describe('track_dirty_vram and a vCPU between its p2m read and its store', () =>
     // The store landed unmarked (the vCPU's view was the old, writable one), on a protected page.
     expect(new Uint8Array(rig.config.p2m)[(rig.config.vga.lfbAddress >>> PAGE_SHIFT) + PAGE]).toBe(P2mType.RAM_LOGDIRTY);
     // No new bit, but the held page is reported once the vCPU has passed the flush that gave up
-    // (it does on its way back into guest code) or a later one completes: at this refresh,
-    // unless the vCPU is descheduled past the flush's patience again (then at the next).
+    // (it does on its way back into guest code) or a later one completes: at the next refresh,
+    // unless the machine keeps the vCPU off its core until then (so refresh as the display does,
+    // a few milliseconds apart, until one completes or the page is drawn).
     for (let tries = 0; ; tries++) {
       const gaveUp = rig.scan.flushStats.timeouts;
       rig.display.refresh();
-      if (rig.shows(offset) || rig.scan.flushStats.timeouts === gaveUp || tries === 20) break;
+      if (rig.shows(offset) || rig.scan.flushStats.timeouts === gaveUp || tries === 500) break;
+      await new Promise((r) => setTimeout(r, 4));
     }
     expect(rig.shows(offset)).toBe(true);
     expect(rig.shows(PAGE * 4096)).toBe(true);

@@ -19,7 +19,7 @@
  * again, no exits) until a picture needs it.
  */
 import { DirtyVram } from '../../../shared/dirty-vram.js';
-import type { FlushTargets } from '../../../shared/p2m-flush.js';
+import { FLUSH_WAIT_MS, type FlushTargets } from '../../../shared/p2m-flush.js';
 import { VRAM_PAGE_SHIFT, VRAM_PAGE_SIZE, type Vram } from './vram.js';
 
 export interface ScanCost {
@@ -170,8 +170,10 @@ export class TrackDirtyVramScan implements DirtyScan {
     private readonly lfbPfn: number,
     /** The domain's vCPUs, which the flush after re-protecting waits for (p2m-flush.ts). */
     private readonly vcpus: FlushTargets,
+    /** How long that flush may wait before the pages are held back to a later refresh. */
+    flushWaitMs = FLUSH_WAIT_MS,
   ) {
-    this.dirtyVram = new DirtyVram(dirtyVramBuffer);
+    this.dirtyVram = new DirtyVram(dirtyVramBuffer, flushWaitMs);
     this.bitmap = new Uint8Array(Math.ceil(this.dirtyVram.maxPages / 8));
   }
 
