@@ -45,16 +45,22 @@ export function summarize(trials: readonly number[]): Summary {
   };
 }
 
-/** A small seeded PRNG (mulberry32): reproducible resampling, no global state. */
-export function seededRandom(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): 32-bit outputs, reproducible, no global state. */
+export function seededUint32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/** The same generator as fractions in [0, 1): reproducible resampling. */
+export function seededRandom(seed: number): () => number {
+  const next = seededUint32(seed);
+  return () => next() / 4294967296;
 }
 
 function resampleMedian(xs: readonly number[], rand: () => number): number {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FUZZ_OPTIONS, reportProblem, runFuzz, type CaseResult, type FuzzTally } from '../bench/random-code-fuzz-run.js';
-import { caseSeed, multibootElf, randomCode, randomCodeGuest } from '../bench/random-code-guest.js';
+import { caseSeed, randomCode, randomCodeGuest } from '../bench/random-code-guest.js';
+import { tinyGuestElf } from '../guests/tiny-guest-elf.js';
 import { describeThrown } from '../shared/describe-thrown.js';
 import { GuestFault } from '../hypervisor/cpu/fault.js';
 import { EXIT_CRASH } from '../toolstack/exit-status.js';
@@ -73,7 +74,7 @@ describe('random-code guests', () => {
 describe('code that runs into memory that is not RAM', () => {
   it('a jump into the legacy VGA window (mmio_dm) is #GP(0), and the triple fault that follows names the address and type', async () => {
     const file = path.join(dir, 'jump-to-vga.elf');
-    writeFileSync(file, multibootElf(new Uint8Array([0xb8, 0x00, 0x00, 0x0a, 0x00, 0xff, 0xe0]))); // mov eax, 0xa0000; jmp eax
+    writeFileSync(file, tinyGuestElf(new Uint8Array([0xb8, 0x00, 0x00, 0x0a, 0x00, 0xff, 0xe0]))); // mov eax, 0xa0000; jmp eax
     const run = await runHvmsim(['run', file], { timeoutMs: 30_000 });
     expect(run.status).toBe(EXIT_CRASH);
     expect(reportProblem(run.stderr)).toBeNull();

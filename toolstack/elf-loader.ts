@@ -61,10 +61,11 @@ function fail(message: string): never {
 
 /** Parse and validate an image held in memory. */
 export function parseGuestImage(bytes: Uint8Array, opts: GuestImageOptions = {}): GuestImage {
-  const early = findMultibootHeader(bytes);
-  if (early.ok && early.header.aout) return parseAoutImage(bytes, { ...early.header, aout: early.header.aout }, opts);
+  // One search serves both kinds: the a.out fields decide the layout, else the ELF headers do.
+  const found = findMultibootHeader(bytes);
+  if (found.ok && found.header.aout) return parseAoutImage(bytes, { ...found.header, aout: found.header.aout }, opts);
   if (bytes.byteLength < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    fail(early.ok ? 'not an ELF file (no \\x7fELF magic) and no multiboot header asking for the a.out kludge' : `not an ELF file (no \\x7fELF magic), and ${early.reason}`);
+    fail(found.ok ? 'not an ELF file (no \\x7fELF magic) and no multiboot header asking for the a.out kludge' : `not an ELF file (no \\x7fELF magic), and ${found.reason}`);
   }
   if (bytes.byteLength < ELF_HEADER_BYTES) fail(`truncated ELF header (${bytes.byteLength} bytes)`);
   const cls = bytes[4]!;
@@ -128,14 +129,13 @@ export function parseGuestImage(bytes: Uint8Array, opts: GuestImageOptions = {})
   if (!home) fail(`entry point ${hex(entryVirtual)} is outside every loadable segment`);
   const entry = entryVirtual - home.vaddr + home.paddr;
 
-  const mb = findMultibootHeader(bytes);
-  if (!mb.ok) fail(mb.reason);
+  if (!found.ok) fail(found.reason);
 
   const last = loadables[loadables.length - 1]!;
   return {
     entry,
     segments: loadables.map(({ paddr, fileBytes, memSize }) => ({ paddr, fileBytes, memSize })),
-    multiboot: mb.header,
+    multiboot: found.header,
     low: loadables[0]!.paddr,
     high: last.paddr + last.memSize,
   };
