@@ -10,10 +10,8 @@ import { ExitReason, IoDir } from '../hypervisor/cpu/exit.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
 import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
-import { parseGuestImage, placeGuestImage } from '../toolstack/elf-loader.js';
-import { firmwareMemoryMap } from '../toolstack/firmware-memory-map.js';
-import { writeMultibootHandover } from '../toolstack/multiboot.js';
-import { multibootBootState, writeBootGdt } from '../toolstack/multiboot-boot-state.js';
+import { parseGuestImage } from '../toolstack/elf-loader.js';
+import { loadMultibootKernel } from '../toolstack/multiboot-boot-state.js';
 
 /** Guest RAM, as QEMU's -m 32 (the default of test/support/qemu.ts). */
 const RAM_BYTES = 32 << 20;
@@ -65,15 +63,7 @@ export function loadGuest(elfPath: string, compileThreshold?: number): LoadedGue
   const image = parseGuestImage(readFileSync(elfPath), { ramBytes: RAM_BYTES });
   const mem = new GuestMemory(new SharedArrayBuffer(RAM_BYTES), createP2mBuffer());
   mem.setType(0, RAM_BYTES >>> PAGE_SHIFT, P2mType.RAM_RW);
-  placeGuestImage(mem.ram, image);
-  const handover = writeMultibootHandover(mem.ram, {
-    ramBytes: RAM_BYTES,
-    kernelLow: image.low,
-    kernelHigh: image.high,
-    cmdline: `${elfPath} `,
-    memoryMap: firmwareMemoryMap(RAM_BYTES),
-  });
-  writeBootGdt(mem.ram);
+  const boot = loadMultibootKernel(mem.ram, image, { cmdline: `${elfPath} ` });
 
   const bytes: number[] = [];
   let lcr = 0;
@@ -115,7 +105,7 @@ export function loadGuest(elfPath: string, compileThreshold?: number): LoadedGue
     }
   });
   if (compileThreshold !== undefined) cpu.compileThreshold = compileThreshold;
-  cpu.loadBootState(multibootBootState(image.entry, handover.memUpperKiB));
+  cpu.loadBootState(boot);
   return {
     cpu,
     mem,

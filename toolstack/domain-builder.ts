@@ -15,10 +15,9 @@ import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { createDirtyVramBuffer } from '../shared/dirty-vram.js';
 import { MAX_MEMORY_MIB, MAX_VCPUS, MIN_MEMORY_MIB } from '../shared/domain-limits.js';
 import { SCAN_STRATEGIES, STD_VGA_BDF, VGA_MODES, VGA_WINDOW_BASE, VGA_WINDOW_BYTES, VRAM_BYTES, type ScanStrategy, type VgaMode } from '../shared/vga-config.js';
-import { placeGuestImage, type GuestImage } from './elf-loader.js';
-import { firmwareMemoryMap } from './firmware-memory-map.js';
-import { writeMultibootHandover, type MultibootModule } from './multiboot.js';
-import { multibootBootState, writeBootGdt } from './multiboot-boot-state.js';
+import type { GuestImage } from './elf-loader.js';
+import type { MultibootModule } from './multiboot.js';
+import { loadMultibootKernel } from './multiboot-boot-state.js';
 
 /** hvmloader's default MMIO hole for PCI BARs, up to 4 GiB (LAPIC/IOAPIC live at its top). */
 export const PCI_HOLE_START = 0xf0000000;
@@ -67,17 +66,10 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
   if (!(refreshHz > 0 && refreshHz <= 1000)) throw new DomainBuildError(`--refresh must be in 1..1000 Hz, got ${refreshHz}`);
   const ramBytes = memoryMiB * 2 ** 20; // not << 20: 2 GiB and more overflow an int32
   const ram = new SharedArrayBuffer(ramBytes);
-  const ramBytesView = new Uint8Array(ram);
-  placeGuestImage(ramBytesView, image);
-  const handover = writeMultibootHandover(ramBytesView, {
-    ramBytes,
-    kernelLow: image.low,
-    kernelHigh: image.high,
+  const boot = loadMultibootKernel(new Uint8Array(ram), image, {
     cmdline: opts.kernelPath === undefined ? (opts.cmdline ?? '') : `${opts.kernelPath} ${opts.cmdline ?? ''}`,
     modules: opts.modules,
-    memoryMap: firmwareMemoryMap(ramBytes),
   });
-  writeBootGdt(ramBytesView);
 
   const p2m = createP2mBuffer();
   const types = new Uint8Array(p2m);
@@ -110,7 +102,7 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     stats,
     consoleIn,
     dmControlPort,
-    boot: multibootBootState(image.entry, handover.memUpperKiB),
+    boot,
     spin: opts.spin ?? DEFAULT_SPIN,
     adaptiveSpin: opts.spin === undefined,
     vga: {

@@ -17,7 +17,9 @@
  * not RAM (firmware-memory-map.ts).
  */
 import type { BootCpuState } from '../shared/boot-cpu-state.js';
-import { MULTIBOOT_BOOTLOADER_MAGIC, MULTIBOOT_INFO_ADDR } from './multiboot.js';
+import { placeGuestImage, type GuestImage } from './elf-loader.js';
+import { firmwareMemoryMap } from './firmware-memory-map.js';
+import { MULTIBOOT_BOOTLOADER_MAGIC, MULTIBOOT_INFO_ADDR, writeMultibootHandover, type MultibootModule } from './multiboot.js';
 
 /** Where QEMU's ROM copy keeps its GDT (the ROM's placement after the VGA BIOS under `pc`). */
 export const BOOT_GDT_ADDR = 0xcb2b8;
@@ -63,4 +65,23 @@ export function multibootBootState(entry: number, memUpperKiB: number): BootCpuS
     codeSelector: BOOT_CODE_SELECTOR,
     dataSelector: BOOT_DATA_SELECTOR,
   };
+}
+
+/**
+ * Load a kernel into guest RAM (guest-physical 0 at index 0) as QEMU's -kernel does: the image,
+ * the loader's handover (information, map, command line, modules) and the ROM's GDT. Returns
+ * vCPU 0's state at the entry.
+ */
+export function loadMultibootKernel(ram: Uint8Array, image: GuestImage, opts: { readonly cmdline: string; readonly modules?: readonly MultibootModule[] }): BootCpuState {
+  placeGuestImage(ram, image);
+  const handover = writeMultibootHandover(ram, {
+    ramBytes: ram.byteLength,
+    kernelLow: image.low,
+    kernelHigh: image.high,
+    cmdline: opts.cmdline,
+    modules: opts.modules,
+    memoryMap: firmwareMemoryMap(ram.byteLength),
+  });
+  writeBootGdt(ram);
+  return multibootBootState(image.entry, handover.memUpperKiB);
 }
