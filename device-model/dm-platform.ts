@@ -15,9 +15,8 @@ import { IoBus } from '../shared/io-bus.js';
 import type { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
 import type { IrqLines } from '../shared/irq-lines.js';
 import { DM_COUNTER_INDEX } from '../shared/run-stats.js';
-import { STD_VGA_BDF } from '../shared/vga-config.js';
 import { I8042, type InputLatencyProbe } from './devices/i8042.js';
-import { createPcDevices, registerPortDevices, type PcDevices } from './devices/pc-devices.js';
+import { attachPcDevices, type PcDevices } from './devices/pc-devices.js';
 import { SlowPort } from './devices/slow-port.js';
 import { StdVga, type StdVgaOptions } from './devices/vga/std-vga.js';
 import type { ToolstackOutbox } from './toolstack-outbox.js';
@@ -46,7 +45,8 @@ export function createDmPlatform(
     if (irqLines.setIsaIrqLevel(line, level)) counters[irqChanges]++;
   };
   const shutdown = (reason: 'poweroff' | 'reboot'): void => outbox.shutdown(reason);
-  const devices = createPcDevices({
+  const bus = new IoBus();
+  const devices = attachPcDevices(bus, {
     raiseIrq,
     output: (bytes) => outbox.console(bytes),
     shutdown,
@@ -54,18 +54,18 @@ export function createDmPlatform(
   });
   const i8042 = new I8042({ raiseIrq, shutdown, latency: inputLatency });
   const slowPort = new SlowPort();
-  const bus = new IoBus();
-  registerPortDevices(bus, [...devices.portDevices, i8042, slowPort]);
+  bus.attach(i8042);
+  bus.attach(slowPort);
   if (vgaOptions === undefined) return { bus, devices, i8042, slowPort };
   const vga = new StdVga({ ...vgaOptions, counters });
-  vga.register(bus, devices.pciHost, STD_VGA_BDF);
+  bus.attach(vga);
   return { bus, devices, i8042, slowPort, vga };
 }
 
-/** Publish every port and MMIO range on the bus and every PCI function of the host. */
+/** Publish every port range, MMIO range and PCI function on the bus. */
 export function publishIoreqServerRanges(platform: DmPlatform, ranges: IoreqServerRanges): void {
   for (const r of platform.bus.listPorts()) ranges.mapPorts(r.base, r.base + r.length - 1);
   for (const r of platform.bus.listMmio()) ranges.mapMmio(r.base, r.base + r.length - 1);
-  for (const [sbdf] of platform.devices.pciHost.list()) ranges.mapPci(sbdf);
+  for (const [sbdf] of platform.bus.listPci()) ranges.mapPci(sbdf);
   ranges.publish();
 }

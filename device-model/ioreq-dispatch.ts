@@ -62,9 +62,9 @@ export function describeIoreq(req: IoreqRecord): string {
   );
 }
 
-/** All ones for an access of 1, 2 or 4 bytes. */
+/** All ones for an access of 1, 2 or 4 bytes (8: the low half). */
 function ones(size: number): number {
-  return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
+  return size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1;
 }
 
 export class IoreqDispatcher {
@@ -160,21 +160,14 @@ export class IoreqDispatcher {
   }
 
   private portRead(port: number, size: number): number {
-    const device = this.bus.portDevice(port);
-    if (device === undefined) {
-      this.unclaimedReads++;
-      return ones(size);
-    }
-    return (device.ioRead(port, size as AccessSize) & ones(size)) >>> 0;
+    const value = this.bus.readPort(port, size as AccessSize);
+    if (value !== undefined) return value;
+    this.unclaimedReads++;
+    return ones(size);
   }
 
   private portWrite(port: number, size: number, value: number): void {
-    const device = this.bus.portDevice(port);
-    if (device === undefined) {
-      this.unclaimedWrites++;
-      return;
-    }
-    device.ioWrite(port, size as AccessSize, value);
+    if (!this.bus.writePort(port, size as AccessSize, value)) this.unclaimedWrites++;
   }
 
   // ---- MMIO ----
@@ -228,53 +221,34 @@ export class IoreqDispatcher {
     const first = df ? addr - span : addr;
     const range = this.bus.mmioRange(first, span + size);
     if (range === undefined) return false;
-    const device = range.device;
+    const region = range.region;
+    const at = addr - range.base;
     if (!req.dataIsPtr) {
-      if (read || device.mmioFill === undefined) return false;
-      device.mmioFill(addr, size, count, df, req.dataLow, req.dataHigh);
+      if (read || region.fill === undefined) return false;
+      region.fill(at, size, count, df, req.dataLow, req.dataHigh);
       return true;
     }
-    const copy = read ? device.mmioCopyOut : device.mmioCopyIn;
+    const copy = read ? region.copyOut : region.copyIn;
     if (copy === undefined) return false;
     const problem = this.ram.checkItems(req.dataLow, req.dataHigh, count, size, df);
     if (problem !== null) throw new BadIoreqError(`REP MOVS ${read ? 'from' : 'to'} MMIO: ${problem}`);
-    copy.call(device, addr, size, count, df, this.ram.bytes, req.dataLow);
+    copy.call(region, at, size, count, df, this.ram.bytes, req.dataLow);
     return true;
   }
 
   /** Read `size` bytes at `addr`; returns the low 32 bits and leaves the high half in readHigh. */
   private mmioRead(addr: number, size: number): number {
-    this.readHigh = 0;
-    const range = this.bus.mmioRange(addr, size);
-    if (range === undefined) {
-      this.unclaimedReads++;
-      if (size === 8) {
-        this.readHigh = 0xffffffff;
-        return 0xffffffff;
-      }
-      return ones(size);
+    const value = this.bus.readMmio(addr, size as AccessSize);
+    if (value !== undefined) {
+      this.readHigh = this.bus.readHigh;
+      return value;
     }
-    const device = range.device;
-    if (size === 8) {
-      const low = device.mmioRead(addr, 4) >>> 0;
-      this.readHigh = device.mmioRead(addr + 4, 4) >>> 0;
-      return low;
-    }
-    return (device.mmioRead(addr, size as AccessSize) & ones(size)) >>> 0;
+    this.unclaimedReads++;
+    this.readHigh = size === 8 ? 0xffffffff : 0;
+    return ones(size);
   }
 
   private mmioWrite(addr: number, size: number, low: number, high: number): void {
-    const range = this.bus.mmioRange(addr, size);
-    if (range === undefined) {
-      this.unclaimedWrites++;
-      return;
-    }
-    const device = range.device;
-    if (size === 8) {
-      device.mmioWrite(addr, 4, low >>> 0);
-      device.mmioWrite(addr + 4, 4, high >>> 0);
-    } else {
-      device.mmioWrite(addr, size as AccessSize, low);
-    }
+    if (!this.bus.writeMmio(addr, size as AccessSize, low, high)) this.unclaimedWrites++;
   }
 }

@@ -42,10 +42,10 @@ export class PortIo {
   }
 
   read(port: number, size: number): number {
-    const dev = this.hvBus.portDevice(port);
-    if (dev) {
+    const value = this.hvBus.readPort(port, size as AccessSize);
+    if (value !== undefined) {
       this.counters.hvDevice++;
-      return dev.ioRead(port, size as AccessSize);
+      return value;
     }
     if (port >= 0xcfc && port <= 0xcff && this.cf8 & 0x80000000) {
       const sbdf = (this.cf8 >>> 8) & 0xffff;
@@ -64,10 +64,8 @@ export class PortIo {
   }
 
   write(port: number, size: number, value: number): void {
-    const dev = this.hvBus.portDevice(port);
-    if (dev) {
+    if (this.hvBus.writePort(port, size as AccessSize, value)) {
       this.counters.hvDevice++;
-      dev.ioWrite(port, size as AccessSize, value);
       return;
     }
     if (port === 0xcf8 && size === 4) {
@@ -103,7 +101,7 @@ export class PortIo {
   private stringIo(cpu: Cpu): void {
     const x = cpu.exit;
     const port = x.addr;
-    if (!this.hvBus.portDevice(port) && this.ranges.claimsPorts(port, x.size)) {
+    if (!this.hvBus.claimsPort(port) && this.ranges.claimsPorts(port, x.size)) {
       const r = this.ioreq.req;
       r.type = IOREQ_TYPE_PIO;
       r.addrLow = port;

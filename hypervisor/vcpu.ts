@@ -22,7 +22,7 @@ import { VCPU_COUNTER_INDEX as C, VCPU_COUNTERS, vcpuCounters } from '../shared/
 import { Cpu, RunResult } from './cpu/cpu.js';
 import { GuestMemory } from './cpu/guest-memory.js';
 import { completeCpuid } from './cpuid.js';
-import { createPlatformDevices, nextTimerDeadline, registerPlatformDevices, type PlatformDevices } from './devices/platform-devices.js';
+import { createPlatformDevices, nextTimerDeadline, attachPlatformDevices, type PlatformDevices } from './devices/platform-devices.js';
 import { exitDispatcher, type ExitHandlers } from './exit-table.js';
 import { EINVAL, handleHypercall } from './hypercalls.js';
 import { intrAssist } from './intr-assist.js';
@@ -119,7 +119,7 @@ export class Vcpu implements ExitHandlers {
         startTime: Math.floor(Date.now() / 1000),
         memory: { ramBelow4G: config.ram.byteLength, cpus: config.vcpus },
       });
-      registerPlatformDevices(this.hvBus, this.platform);
+      attachPlatformDevices(this.hvBus, this.platform);
     }
     this.portIo = new PortIo(this.hvBus, ranges, this.ioreq);
     const vga = config.vga;

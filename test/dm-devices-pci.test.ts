@@ -1,19 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { IoBus } from '../shared/io-bus.js';
 import type { AccessSize } from '../shared/io-bus.js';
-import { registerPortDevices } from '../device-model/devices/pc-devices.js';
-import { createPcPciHost, createPiix3IsaBridge, HOST_BRIDGE_BDF, ISA_BRIDGE_BDF } from '../device-model/devices/i440fx-chipset.js';
+import { createPcChipset, createPiix3IsaBridge, HOST_BRIDGE_BDF, ISA_BRIDGE_BDF } from '../device-model/devices/i440fx-chipset.js';
 import { PciConfigSpace, ROM_BAR } from '../device-model/devices/pci-config-space.js';
 import { formatBdf, PciHost, sbdf } from '../device-model/devices/pci-host.js';
+import { Piix4Pm } from '../device-model/devices/piix4-pm.js';
 
-function portBus(host: PciHost) {
+/** A bus with the PCI host and, unless `bare`, the pc chipset's functions (00:00.0, 00:01.0, 00:01.3). */
+function pciBus(options: { bare?: boolean } = {}) {
   const bus = new IoBus();
-  registerPortDevices(bus, [host]);
-  const read = (port: number, size: AccessSize) => bus.portDevice(port)!.ioRead(port, size);
-  const write = (port: number, size: AccessSize, value: number) => bus.portDevice(port)!.ioWrite(port, size, value);
+  const host = new PciHost(bus);
+  bus.attach(host);
+  if (!options.bare) {
+    bus.attach(createPcChipset());
+    bus.attach(new Piix4Pm({ shutdown: () => {}, raiseIrq: () => {} }));
+  }
+  const read = (port: number, size: AccessSize) => bus.readPort(port, size);
+  const write = (port: number, size: AccessSize, value: number) => void bus.writePort(port, size, value);
   const cf8 = (b: number, d: number, f: number, reg: number) =>
     write(0xcf8, 4, (0x80000000 | (b << 16) | (d << 11) | (f << 8) | reg) >>> 0);
-  return { bus, read, write, cf8 };
+  return { bus, host, read, write, cf8 };
 }
 
 /** A VGA-like function: 16 MiB prefetchable LFB, a 4 KiB MMIO BAR, a 32-byte I/O BAR, a 64 KiB ROM. */
@@ -37,7 +43,7 @@ function testFunction() {
 
 describe('PCI configuration mechanism #1 (ports 0xCF8/0xCFC)', () => {
   it('reads the i440FX host bridge and PIIX3 IDs as QEMU pc shows them', () => {
-    const { read, cf8 } = portBus(createPcPciHost());
+    const { read, cf8 } = pciBus();
     cf8(0, 0, 0, 0x00);
     expect(read(0xcfc, 4)).toBe(0x12378086);
     cf8(0, 0, 0, 0x08);
@@ -53,17 +59,16 @@ describe('PCI configuration mechanism #1 (ports 0xCF8/0xCFC)', () => {
   });
 
   it('serves byte and word accesses at the data port offsets', () => {
-    const { read, cf8 } = portBus(createPcPciHost());
+    const { read, cf8 } = pciBus();
     cf8(0, 0, 0, 0x00);
     expect([read(0xcfc, 1), read(0xcfd, 1), read(0xcfe, 1), read(0xcff, 1)]).toEqual([0x86, 0x80, 0x37, 0x12]);
     expect([read(0xcfc, 2), read(0xcfe, 2)]).toEqual([0x8086, 0x1237]);
   });
 
   it('writes bytes and words at 0xCFD/0xCFE to the right registers', () => {
-    const host = new PciHost();
     const fn = testFunction();
-    host.register(sbdf(0, 2, 0), fn);
-    const { read, write, cf8 } = portBus(host);
+    const { bus, read, write, cf8 } = pciBus({ bare: true });
+    bus.attach({ name: 'test vga', resources: { pci: [{ sbdf: sbdf(0, 2, 0), config: fn }] } });
     cf8(0, 2, 0, 0x3c);
     write(0xcfc, 1, 0x0b); // interrupt line
     write(0xcfd, 1, 0x04); // interrupt pin: read-only
@@ -77,7 +82,7 @@ describe('PCI configuration mechanism #1 (ports 0xCF8/0xCFC)', () => {
   });
 
   it('latches 0xCF8 on 32-bit writes only and reads it back as written', () => {
-    const { read, write } = portBus(createPcPciHost());
+    const { read, write } = pciBus();
     write(0xcf8, 4, 0x8000f800);
     write(0xcf8, 1, 0x12);
     write(0xcf8, 2, 0x3456);
@@ -87,7 +92,7 @@ describe('PCI configuration mechanism #1 (ports 0xCF8/0xCFC)', () => {
   });
 
   it('reads all ones with the enable bit clear, for absent functions, and for other buses', () => {
-    const { read, write, cf8 } = portBus(createPcPciHost());
+    const { read, write, cf8 } = pciBus();
     write(0xcf8, 4, 0x00000000);
     expect(read(0xcfc, 4)).toBe(0xffffffff);
     write(0xcfc, 4, 0);
@@ -102,25 +107,24 @@ describe('PCI configuration mechanism #1 (ports 0xCF8/0xCFC)', () => {
   });
 
   it('ignores CF8 bits 1:0 when choosing the register (Xen and the PCI spec, not QEMU)', () => {
-    const { read, write } = portBus(createPcPciHost());
+    const { read, write } = pciBus();
     write(0xcf8, 4, 0x80000002);
     expect(read(0xcfc, 4)).toBe(0x12378086);
     expect(read(0xcf8, 4)).toBe(0x80000002);
   });
 
   it('leaves 0xCF9 and 0xCFA–0xCFB to others', () => {
-    const { bus } = portBus(createPcPciHost());
-    expect(bus.portDevice(0xcf8)?.name).toBe('pci-host');
-    expect(bus.portDevice(0xcf9)).toBeUndefined();
-    expect(bus.portDevice(0xcfb)).toBeUndefined();
-    expect(bus.portDevice(0xcff)?.name).toBe('pci-host');
+    const { bus } = pciBus();
+    expect(bus.portOwner(0xcf8)?.name).toBe('pci-host');
+    expect(bus.portOwner(0xcf9)).toBeUndefined();
+    expect(bus.portOwner(0xcfb)).toBeUndefined();
+    expect(bus.portOwner(0xcff)?.name).toBe('pci-host');
   });
 });
 
 describe('PCI config by SBDF (Xen PCI_CONFIG ioreqs)', () => {
   it('reaches the same functions as the port path', () => {
-    const host = createPcPciHost();
-    const { read, write, cf8 } = portBus(host);
+    const { host, read, write, cf8 } = pciBus();
     expect(host.configRead(HOST_BRIDGE_BDF, 0, 4)).toBe(0x12378086);
     expect(host.configRead(ISA_BRIDGE_BDF, 0x0e, 1)).toBe(0x80);
     host.configWrite(HOST_BRIDGE_BDF, 0x3c, 1, 0x0a);
@@ -131,7 +135,7 @@ describe('PCI config by SBDF (Xen PCI_CONFIG ioreqs)', () => {
   });
 
   it('answers absent functions, other segments and extended offsets with all ones', () => {
-    const host = createPcPciHost();
+    const { host } = pciBus();
     expect(host.configRead(sbdf(0, 5, 0), 0, 4)).toBe(0xffffffff);
     expect(host.configRead(sbdf(0, 5, 0), 0, 1)).toBe(0xff);
     expect(host.configRead(sbdf(0, 0, 0, 1), 0, 4)).toBe(0xffffffff);
@@ -145,9 +149,10 @@ describe('PCI config by SBDF (Xen PCI_CONFIG ioreqs)', () => {
     expect(sbdf(0, 1, 3)).toBe(0x000b);
     expect(sbdf(2, 31, 7, 1)).toBe(0x102ff);
     expect(formatBdf(sbdf(0, 2, 0))).toBe('0000:00:02.0');
-    const host = createPcPciHost();
-    expect(() => host.register(HOST_BRIDGE_BDF, testFunction())).toThrow(/already holds/);
-    expect(host.list().map(([id]) => formatBdf(id))).toEqual(['0000:00:00.0', '0000:00:01.0', '0000:00:01.3']);
+    const { bus } = pciBus();
+    const second = { name: 'second', resources: { pci: [{ sbdf: HOST_BRIDGE_BDF, config: testFunction() }] } };
+    expect(() => bus.attach(second)).toThrow(/already belongs to i440fx-piix3/);
+    expect(bus.listPci().map(([id]) => formatBdf(id))).toEqual(['0000:00:00.0', '0000:00:01.0', '0000:00:01.3']);
   });
 });
 
@@ -170,8 +175,8 @@ describe('PCI config space semantics', () => {
   });
 
   it('keeps read-only fields and applies the command mask and status write-1-to-clear', () => {
-    const host = createPcPciHost();
-    const hb = host.function(HOST_BRIDGE_BDF)!;
+    const { bus } = pciBus();
+    const hb = bus.pciFunction(HOST_BRIDGE_BDF)!;
     hb.configWrite(0x00, 4, 0);
     hb.configWrite(0x08, 4, 0xffffffff);
     expect(hb.configRead(0x00, 4)).toBe(0x12378086);
@@ -183,7 +188,7 @@ describe('PCI config space semantics', () => {
     hb.configWrite(0x3c, 4, 0xffffffff);
     expect(hb.configRead(0x3c, 4)).toBe(0x000000ff); // line writable, pin read-only
 
-    const isa = host.function(ISA_BRIDGE_BDF)!;
+    const isa = bus.pciFunction(ISA_BRIDGE_BDF)!;
     const status = new PciConfigSpace({ name: 's', vendorId: 1, deviceId: 2, revision: 0, classCode: 0, status: 0x8210 });
     status.configWrite(0x06, 2, 0x8000); // clear "detected parity error" only
     expect(status.configRead(0x06, 2)).toBe(0x0210);

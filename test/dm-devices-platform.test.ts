@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { IoBus } from '../shared/io-bus.js';
 import type { AccessSize } from '../shared/io-bus.js';
-import { createPcDevices, registerPortDevices } from '../device-model/devices/pc-devices.js';
-import { PM_FUNCTION_BDF } from '../device-model/devices/i440fx-chipset.js';
+import { attachPcDevices } from '../device-model/devices/pc-devices.js';
+import { PM_FUNCTION_BDF } from '../device-model/devices/piix4-pm.js';
 
 function platform() {
   const effects = {
@@ -11,23 +11,20 @@ function platform() {
     shutdowns: [] as string[],
     exits: [] as number[],
   };
-  const devices = createPcDevices({
+  const bus = new IoBus();
+  const devices = attachPcDevices(bus, {
     raiseIrq: (line, level) => effects.irq.push([line, level]),
     output: (bytes) => effects.out.push(...bytes),
     shutdown: (reason) => effects.shutdowns.push(reason),
     debugExit: (status) => effects.exits.push(status),
   });
-  const bus = new IoBus();
-  registerPortDevices(bus, devices.portDevices);
   const read = (port: number, size: AccessSize) => {
-    const dev = bus.portDevice(port);
-    if (!dev) throw new Error(`no device at 0x${port.toString(16)}`);
-    return dev.ioRead(port, size);
+    const value = bus.readPort(port, size);
+    if (value === undefined) throw new Error(`no device at 0x${port.toString(16)}`);
+    return value;
   };
   const write = (port: number, size: AccessSize, value: number) => {
-    const dev = bus.portDevice(port);
-    if (!dev) throw new Error(`no device at 0x${port.toString(16)}`);
-    dev.ioWrite(port, size, value);
+    if (!bus.writePort(port, size, value)) throw new Error(`no device at 0x${port.toString(16)}`);
   };
   return { devices, bus, effects, read, write };
 }
@@ -52,7 +49,7 @@ describe('isa-debug-exit (0xF4, 4 ports)', () => {
     expect(effects.exits).toEqual([]);
     write(0xf6, 1, 5);
     expect(effects.exits).toEqual([11]);
-    expect(bus.portDevice(0xf8)).toBeUndefined();
+    expect(bus.portOwner(0xf8)).toBeUndefined();
   });
 });
 
@@ -158,7 +155,7 @@ describe('reset control (0xCF9)', () => {
 describe('the PC device set on one bus', () => {
   it('claims its standard ports without overlap', () => {
     const { bus } = platform();
-    const names = (ports: number[]) => ports.map((p) => bus.portDevice(p)?.name);
+    const names = (ports: number[]) => ports.map((p) => bus.portOwner(p)?.name);
     expect(names([0x3f8, 0x3ff, 0xf4, 0xcf8, 0xcf9, 0xcfc, 0x600, 0x605])).toEqual([
       'uart16550@0x3f8',
       'uart16550@0x3f8',

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildProbeGuest } from './support/probe-guest.js';
 import { IoBus } from '../shared/io-bus.js';
 import type { AccessSize } from '../shared/io-bus.js';
-import { createPcDevices, registerPortDevices } from '../device-model/devices/pc-devices.js';
+import { attachPcDevices } from '../device-model/devices/pc-devices.js';
 
 interface Op {
   write: boolean;
@@ -181,21 +181,19 @@ function runQemu(append: string): { status: number | null; stdout: string } {
 
 function runModel(final?: { size: AccessSize; port: number; value: number }) {
   const effects = { shutdowns: [] as string[], exits: [] as number[] };
-  const devices = createPcDevices({
+  const bus = new IoBus();
+  attachPcDevices(bus, {
     raiseIrq: () => {},
     output: () => {},
     shutdown: (reason) => effects.shutdowns.push(reason),
     debugExit: (status) => effects.exits.push(status),
   });
-  const bus = new IoBus();
-  registerPortDevices(bus, devices.portDevices);
   const reads: number[] = [];
   for (const o of ops) {
-    const dev = bus.portDevice(o.port);
-    if (o.write) dev?.ioWrite(o.port, o.size, o.value);
-    else reads.push(dev ? dev.ioRead(o.port, o.size) : o.size === 4 ? 0xffffffff : (1 << (8 * o.size)) - 1);
+    if (o.write) bus.writePort(o.port, o.size, o.value);
+    else reads.push(bus.readPort(o.port, o.size) ?? (o.size === 4 ? 0xffffffff : (1 << (8 * o.size)) - 1));
   }
-  if (final) bus.portDevice(final.port)?.ioWrite(final.port, final.size, final.value);
+  if (final) bus.writePort(final.port, final.size, final.value);
   return { reads, effects };
 }
 

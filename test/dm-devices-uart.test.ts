@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { IoBus } from '../shared/io-bus.js';
-import { registerPortDevices } from '../device-model/devices/pc-devices.js';
 import {
   FCR_CLEAR_RX,
   FCR_ENABLE,
@@ -16,6 +15,7 @@ import {
   MCR_RTS,
   Uart16550,
 } from '../device-model/devices/uart16550.js';
+import { portsOf } from './support/bus-access.js';
 
 const THR = 0x3f8;
 const IER = 0x3f9;
@@ -35,9 +35,9 @@ function setup() {
     output: (bytes) => out.push(...bytes),
   });
   const bus = new IoBus();
-  registerPortDevices(bus, [uart]);
-  const inb = (port: number) => bus.portDevice(port)!.ioRead(port, 1);
-  const outb = (port: number, value: number) => bus.portDevice(port)!.ioWrite(port, 1, value);
+  bus.attach(uart);
+  const inb = (port: number) => bus.readPort(port, 1)!;
+  const outb = (port: number, value: number) => void bus.writePort(port, 1, value);
   const text = () => String.fromCharCode(...out);
   return { uart, bus, inb, outb, out, text, irqEvents };
 }
@@ -85,10 +85,10 @@ describe('16550A register file', () => {
 
   it('splits a word access into byte accesses (THR then IER)', () => {
     const { bus, inb, out } = setup();
-    bus.portDevice(THR)!.ioWrite(THR, 2, 0x0241);
+    bus.writePort(THR, 2, 0x0241);
     expect(out).toEqual([0x41]);
     expect(inb(IER)).toBe(0x02);
-    expect(bus.portDevice(LCR)!.ioRead(LCR, 2)).toBe(0x0800); // LCR 0x00, MCR 0x08
+    expect(bus.readPort(LCR, 2)).toBe(0x0800); // LCR 0x00, MCR 0x08
   });
 });
 
@@ -282,10 +282,10 @@ describe('16550A IRQ line and MCR.OUT2', () => {
   it('follows the pending state as a level on a custom port and line', () => {
     const events: [number, boolean][] = [];
     const com2 = new Uart16550({ base: 0x2f8, irq: 3, raiseIrq: (l, v) => events.push([l, v]), output: () => {} });
-    com2.ioWrite(0x2f9, 1, IER_RDI);
+    portsOf(com2).ioWrite(0x2f9, 1, IER_RDI);
     com2.receive(bytes('k'));
     expect(events).toEqual([[3, true]]);
-    expect(com2.ioRead(0x2f8, 1)).toBe(0x6b);
+    expect(portsOf(com2).ioRead(0x2f8, 1)).toBe(0x6b);
     expect(events).toEqual([
       [3, true],
       [3, false],

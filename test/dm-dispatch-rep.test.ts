@@ -4,60 +4,62 @@
  * memory contents.
  */
 import { describe, expect, test } from 'vitest';
-import { IoBus, type AccessSize, type MmioDevice } from '../shared/io-bus.js';
+import { IoBus, type AccessSize, type IoRegion } from '../shared/io-bus.js';
 import { IoreqRecord, IOREQ_READ, IOREQ_TYPE_COPY, IOREQ_WRITE } from '../shared/ioreq.js';
 import { DM_COUNTERS } from '../shared/run-stats.js';
 import { createP2mBuffer, P2mType } from '../shared/p2m.js';
 import { IoreqDispatcher } from '../device-model/ioreq-dispatch.js';
 import { GuestRam } from '../device-model/guest-ram.js';
-import { createPcPciHost } from '../device-model/devices/i440fx-chipset.js';
+import { PciHost } from '../device-model/devices/pci-host.js';
 
 const BASE = 0xe0000000;
 
-class Buffer4K implements MmioDevice {
-  readonly name = 'buffer';
+/** 16 KiB of byte storage at BASE; offsets are the region's. */
+class Buffer4K implements IoRegion {
+  readonly base = BASE;
+  readonly length = 0x4000;
   readonly mem = new Uint8Array(0x4000);
   itemCalls = 0;
   wholeCalls = 0;
-  mmioRead(addr: number, size: AccessSize): number {
+  read(offset: number, size: AccessSize): number {
     this.itemCalls++;
     let v = 0;
-    for (let k = 0; k < size; k++) v |= this.mem[addr - BASE + k]! << (8 * k);
+    for (let k = 0; k < size; k++) v |= this.mem[offset + k]! << (8 * k);
     return v >>> 0;
   }
-  mmioWrite(addr: number, size: AccessSize, value: number): void {
+  write(offset: number, size: AccessSize, value: number): void {
     this.itemCalls++;
-    for (let k = 0; k < size; k++) this.mem[addr - BASE + k] = value >>> (8 * k);
+    for (let k = 0; k < size; k++) this.mem[offset + k] = value >>> (8 * k);
   }
 }
 
 class WholeBuffer extends Buffer4K {
-  mmioFill(addr: number, size: number, count: number, df: boolean, value: number): void {
+  fill(at: number, size: number, count: number, df: boolean, value: number): void {
     this.wholeCalls++;
-    const first = df ? addr - (count - 1) * size : addr;
-    for (let i = 0; i < count; i++) for (let k = 0; k < size; k++) this.mem[first - BASE + i * size + k] = value >>> (8 * k);
+    const first = df ? at - (count - 1) * size : at;
+    for (let i = 0; i < count; i++) for (let k = 0; k < size; k++) this.mem[first + i * size + k] = value >>> (8 * k);
   }
-  mmioCopyIn(addr: number, size: number, count: number, df: boolean, source: Uint8Array, at: number): void {
+  copyIn(off: number, size: number, count: number, df: boolean, source: Uint8Array, at: number): void {
     this.wholeCalls++;
     const span = (count - 1) * size;
-    this.mem.set(source.subarray(df ? at - span : at, (df ? at - span : at) + span + size), (df ? addr - span : addr) - BASE);
+    this.mem.set(source.subarray(df ? at - span : at, (df ? at - span : at) + span + size), df ? off - span : off);
   }
-  mmioCopyOut(addr: number, size: number, count: number, df: boolean, target: Uint8Array, at: number): void {
+  copyOut(at0: number, size: number, count: number, df: boolean, target: Uint8Array, at: number): void {
     this.wholeCalls++;
     const span = (count - 1) * size;
-    const off = (df ? addr - span : addr) - BASE;
+    const off = df ? at0 - span : at0;
     target.set(this.mem.subarray(off, off + span + size), df ? at - span : at);
   }
 }
 
 function setup(device: Buffer4K) {
   const bus = new IoBus();
-  bus.registerMmio(BASE, 0x4000, device);
+  bus.attach({ name: 'buffer', resources: { mmio: [device] } });
   const ramBuf = new SharedArrayBuffer(1 << 20);
   const p2m = createP2mBuffer();
   new Uint8Array(p2m).fill(P2mType.RAM_RW, 0, 256);
   const ram = new GuestRam(ramBuf, p2m);
-  const d = new IoreqDispatcher(bus, createPcPciHost(), ram, new Float64Array(DM_COUNTERS.length));
+  const d = new IoreqDispatcher(bus, new PciHost(bus), ram, new Float64Array(DM_COUNTERS.length));
   return { d, ram: new Uint8Array(ramBuf) };
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createP2mBuffer, P2mType, PAGE_SIZE } from '../shared/p2m.js';
-import { IoBus, type AccessSize, type MmioDevice } from '../shared/io-bus.js';
+import { IoBus, type AccessSize, type IoRegion } from '../shared/io-bus.js';
 import {
   IOREQ_READ,
   IOREQ_TYPE_COPY,
@@ -19,7 +19,7 @@ import {
 import { DM_COUNTER_INDEX, DM_COUNTERS } from '../shared/run-stats.js';
 import { DM_POLLING_INDEX } from '../shared/domain-layout.js';
 import { RunState } from '../shared/domain-control.js';
-import { createPcPciHost } from '../device-model/devices/i440fx-chipset.js';
+import { PciHost } from '../device-model/devices/pci-host.js';
 import { sbdf } from '../device-model/devices/pci-host.js';
 import { GuestRam } from '../device-model/guest-ram.js';
 import { BadIoreqError, IoreqDispatcher } from '../device-model/ioreq-dispatch.js';
@@ -343,14 +343,17 @@ async function until(ready: () => boolean): Promise<void> {
 
 describe('ioreq dispatch: MMIO through the bus (in-thread)', () => {
   /** An MMIO device that logs every access and reads back a function of the address. */
-  class LoggingMmio implements MmioDevice {
-    readonly name = 'logging-mmio';
+  class LoggingMmio implements IoRegion {
+    readonly base = 0xfe000000;
+    readonly length = 0x1000;
     readonly log: string[] = [];
-    mmioRead(addr: number, size: AccessSize): number {
+    read(offset: number, size: AccessSize): number {
+      const addr = this.base + offset;
       this.log.push(`r${size}@${addr.toString(16)}`);
       return (((addr & 0xff) * 0x01010101) & (size === 4 ? 0xffffffff : (1 << (8 * size)) - 1)) >>> 0;
     }
-    mmioWrite(addr: number, size: AccessSize, value: number): void {
+    write(offset: number, size: AccessSize, value: number): void {
+      const addr = this.base + offset;
       this.log.push(`w${size}@${addr.toString(16)}=${value.toString(16)}`);
     }
   }
@@ -361,9 +364,9 @@ describe('ioreq dispatch: MMIO through the bus (in-thread)', () => {
     new Uint8Array(p2mBuf).fill(P2mType.RAM_RW, 0, (1 << 20) / PAGE_SIZE);
     const bus = new IoBus();
     const dev = new LoggingMmio();
-    bus.registerMmio(0xfe000000, 0x1000, dev);
+    bus.attach({ name: 'logging-mmio', resources: { mmio: [dev] } });
     const counters = new Float64Array(DM_COUNTERS.length);
-    const dispatcher = new IoreqDispatcher(bus, createPcPciHost(), new GuestRam(ramBuf, p2mBuf), counters);
+    const dispatcher = new IoreqDispatcher(bus, new PciHost(bus), new GuestRam(ramBuf, p2mBuf), counters);
     return { dispatcher, dev, ram: new DataView(ramBuf), counters };
   }
 

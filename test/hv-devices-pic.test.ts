@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Pic8259 } from '../hypervisor/devices/pic8259.js';
+import { portsOf } from './support/bus-access.js';
 
 function outb(pic: Pic8259, port: number, value: number): void {
-  pic.ioWrite(port, 1, value);
+  portsOf(pic).ioWrite(port, 1, value);
 }
 function inb(pic: Pic8259, port: number): number {
-  return pic.ioRead(port, 1);
+  return portsOf(pic).ioRead(port, 1);
 }
 
 /** Linux's init_8259A (and our guests'): ICW1 0x11, bases 0x20/0x28, cascade 4/2, ICW4 8086 mode. */
@@ -391,8 +392,8 @@ describe('8259A pair: special mask mode and port access', () => {
     linuxInit(pic);
     outb(pic, 0x21, 0x5a);
     pic.setIrqLevel(1, true);
-    expect(pic.ioRead(0x20, 2)).toBe(0x5a02);
-    pic.ioWrite(0x4d0, 2, 0x2018);
+    expect(portsOf(pic).ioRead(0x20, 2)).toBe(0x5a02);
+    portsOf(pic).ioWrite(0x4d0, 2, 0x2018);
     expect(inb(pic, 0x4d0)).toBe(0x18);
     expect(inb(pic, 0x4d1)).toBe(0x20 & 0xde);
   });

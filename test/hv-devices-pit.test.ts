@@ -3,6 +3,7 @@ import { cyclesBetween, ManualClock, nsForCycles } from '../hypervisor/devices/c
 import type { IrqInput } from '../hypervisor/devices/irq-input.js';
 import { Pic8259 } from '../hypervisor/devices/pic8259.js';
 import { PIT_HZ, Pit8254 } from '../hypervisor/devices/pit8254.js';
+import { portsOf } from './support/bus-access.js';
 
 class LineRecorder implements IrqInput {
   readonly events: [number, boolean][] = [];
@@ -21,10 +22,10 @@ function setup(t0 = 5_000): { clock: ManualClock; pit: Pit8254; lines: LineRecor
 }
 
 function outb(pit: Pit8254, port: number, v: number): void {
-  pit.ioWrite(port, 1, v);
+  portsOf(pit).ioWrite(port, 1, v);
 }
 function inb(pit: Pit8254, port: number): number {
-  return pit.ioRead(port, 1);
+  return portsOf(pit).ioRead(port, 1);
 }
 function program(pit: Pit8254, channel: number, control: number, count: number): void {
   outb(pit, 0x43, control);
@@ -106,14 +107,14 @@ describe('8254 channel 0 and IRQ 0', () => {
     const clock = new ManualClock(0);
     const pic = new Pic8259();
     const pit = new Pit8254({ clock, irqs: pic });
-    for (const [p, v] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0]] as const) pic.ioWrite(p, 1, v);
+    for (const [p, v] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01], [0x21, 0]] as const) portsOf(pic).ioWrite(p, 1, v);
     program(pit, 0, 0x34, 100);
     clock.set(at(0, 100));
     pit.service();
     clock.set(at(0, 200));
     pit.service(); // the first tick was not acknowledged yet
     expect(pic.acknowledge()).toBe(0x20);
-    pic.ioWrite(0x20, 1, 0x20);
+    portsOf(pic).ioWrite(0x20, 1, 0x20);
     expect(pic.hasPendingInterrupt()).toBe(false);
     clock.set(at(0, 300));
     pit.service();

@@ -3,6 +3,7 @@ import { ManualClock, nsForCycles } from '../hypervisor/devices/clock.js';
 import { pcCmosImage } from '../hypervisor/devices/cmos-pc-layout.js';
 import type { IrqInput } from '../hypervisor/devices/irq-input.js';
 import { RtcCmos } from '../hypervisor/devices/rtc-cmos.js';
+import { portsOf } from './support/bus-access.js';
 
 class LineRecorder implements IrqInput {
   readonly events: [number, boolean][] = [];
@@ -22,12 +23,12 @@ function setup(startTime = START, cmos?: Uint8Array): { clock: ManualClock; rtc:
 }
 
 function read(rtc: RtcCmos, index: number): number {
-  rtc.ioWrite(0x70, 1, index);
-  return rtc.ioRead(0x71, 1);
+  portsOf(rtc).ioWrite(0x70, 1, index);
+  return portsOf(rtc).ioRead(0x71, 1);
 }
 function write(rtc: RtcCmos, index: number, value: number): void {
-  rtc.ioWrite(0x70, 1, index);
-  rtc.ioWrite(0x71, 1, value);
+  portsOf(rtc).ioWrite(0x70, 1, index);
+  portsOf(rtc).ioWrite(0x71, 1, value);
 }
 const timeRegs = (rtc: RtcCmos): number[] => [0, 2, 4, 6, 7, 8, 9, 0x32].map((i) => read(rtc, i));
 
@@ -221,14 +222,14 @@ describe('CMOS RAM and ports', () => {
 
   it('port 0x70 is write-only, carries the NMI mask, and indexes 128 bytes', () => {
     const { rtc } = setup();
-    expect(rtc.ioRead(0x70, 1)).toBe(0xff);
-    rtc.ioWrite(0x70, 1, 0x80 | 0x40);
+    expect(portsOf(rtc).ioRead(0x70, 1)).toBe(0xff);
+    portsOf(rtc).ioWrite(0x70, 1, 0x80 | 0x40);
     expect(rtc.nmiDisabled).toBe(true);
-    rtc.ioWrite(0x71, 1, 0xa5);
-    rtc.ioWrite(0x70, 1, 0x40);
+    portsOf(rtc).ioWrite(0x71, 1, 0xa5);
+    portsOf(rtc).ioWrite(0x70, 1, 0x40);
     expect(rtc.nmiDisabled).toBe(false);
-    expect(rtc.ioRead(0x71, 1)).toBe(0xa5);
-    rtc.ioWrite(0x70, 1, 0xc0); // same byte, index bit 7 is the NMI mask
-    expect(rtc.ioRead(0x71, 1)).toBe(0xa5);
+    expect(portsOf(rtc).ioRead(0x71, 1)).toBe(0xa5);
+    portsOf(rtc).ioWrite(0x70, 1, 0xc0); // same byte, index bit 7 is the NMI mask
+    expect(portsOf(rtc).ioRead(0x71, 1)).toBe(0xa5);
   });
 });

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildProbeGuest } from './support/probe-guest.js';
 import { I8042 } from '../device-model/devices/i8042.js';
+import { portsOf } from './support/bus-access.js';
 
 interface Op {
   write: boolean;
@@ -134,8 +135,8 @@ function modelReads(): { reads: number[]; resets: number } {
   const dev = new I8042({ raiseIrq: () => {}, shutdown: () => resets++ });
   const reads: number[] = [];
   for (const o of ops) {
-    if (o.write) dev.ioWrite(o.port, 1, o.value);
-    else reads.push(dev.ioRead(o.port, 1));
+    if (o.write) portsOf(dev).ioWrite(o.port, 1, o.value);
+    else reads.push(portsOf(dev).ioRead(o.port, 1));
   }
   return { reads, resets };
 }

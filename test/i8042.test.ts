@@ -9,6 +9,7 @@ import { I8042, MODE_AUX_INT, MODE_KBD_INT, STAT_AUX_OBF, STAT_OBF } from '../de
 import { KEYS } from '../device-model/devices/ps2-keyboard.js';
 import { BUTTON_LEFT, encodePacket } from '../device-model/devices/ps2-mouse.js';
 import { PS2_QUEUE_SIZE } from '../device-model/devices/ps2-queue.js';
+import { portsOf } from './support/bus-access.js';
 
 function setup() {
   const irqs: [number, boolean][] = [];
@@ -24,10 +25,10 @@ function setup() {
     shutdown: (r) => shutdowns.push(r),
     latency: { loaded: (irq, s) => loaded.push([irq, s]), taken: (irq, s) => taken.push([irq, s]) },
   });
-  const cmd = (v: number) => dev.ioWrite(0x64, 1, v);
-  const data = (v: number) => dev.ioWrite(0x60, 1, v);
-  const status = () => dev.ioRead(0x64, 1);
-  const read = () => dev.ioRead(0x60, 1);
+  const cmd = (v: number) => portsOf(dev).ioWrite(0x64, 1, v);
+  const data = (v: number) => portsOf(dev).ioWrite(0x60, 1, v);
+  const status = () => portsOf(dev).ioRead(0x64, 1);
+  const read = () => portsOf(dev).ioRead(0x60, 1);
   /** Every byte waiting, in order. */
   const drain = () => {
     const out: number[] = [];

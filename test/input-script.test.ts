@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { I8042, STAT_OBF } from '../device-model/devices/i8042.js';
 import { encodePacket } from '../device-model/devices/ps2-mouse.js';
 import { InputInjector, InputScriptError, parseInputScript } from '../device-model/input-script.js';
+import { portsOf } from './support/bus-access.js';
 
 describe('input script format', () => {
   it('reads moves, buttons, keys, repeats and comments, with times relative to the previous event', () => {
@@ -55,14 +56,14 @@ describe('input script format', () => {
 /** An i8042 with the mouse reporting and translation on, as the guests set it up. */
 function readyController() {
   const dev = new I8042({ raiseIrq: () => {}, shutdown: () => {} });
-  dev.ioWrite(0x64, 1, 0x60);
-  dev.ioWrite(0x60, 1, 0x47);
-  dev.ioWrite(0x64, 1, 0xd4);
-  dev.ioWrite(0x60, 1, 0xf4);
-  dev.ioRead(0x60, 1); // the ACK
+  portsOf(dev).ioWrite(0x64, 1, 0x60);
+  portsOf(dev).ioWrite(0x60, 1, 0x47);
+  portsOf(dev).ioWrite(0x64, 1, 0xd4);
+  portsOf(dev).ioWrite(0x60, 1, 0xf4);
+  portsOf(dev).ioRead(0x60, 1); // the ACK
   const drain = () => {
     const out: number[] = [];
-    while (dev.ioRead(0x64, 1) & STAT_OBF) out.push(dev.ioRead(0x60, 1));
+    while (portsOf(dev).ioRead(0x64, 1) & STAT_OBF) out.push(portsOf(dev).ioRead(0x60, 1));
     return out;
   };
   return { dev, drain };
@@ -105,13 +106,13 @@ describe('replay', () => {
     inj.poll(5);
     expect(inj.remaining).toBe(2);
     expect(inj.nextDue(5)).toBe(Infinity); // only a guest access can change that
-    dev.ioWrite(0x64, 1, 0xd4);
-    dev.ioWrite(0x60, 1, 0xf4);
-    expect(dev.ioRead(0x60, 1)).toBe(0xfa);
+    portsOf(dev).ioWrite(0x64, 1, 0xd4);
+    portsOf(dev).ioWrite(0x60, 1, 0xf4);
+    expect(portsOf(dev).ioRead(0x60, 1)).toBe(0xfa);
     const bytes: number[] = [];
     for (let i = 0; i < 3; i++) {
       inj.poll(6);
-      while (dev.ioRead(0x64, 1) & STAT_OBF) bytes.push(dev.ioRead(0x60, 1));
+      while (portsOf(dev).ioRead(0x64, 1) & STAT_OBF) bytes.push(portsOf(dev).ioRead(0x60, 1));
     }
     expect(bytes).toEqual([...encodePacket(1, 0, 0), ...encodePacket(2, 0, 0)]);
   });
@@ -122,10 +123,10 @@ describe('replay', () => {
     const inj = new InputInjector(parseInputScript(script), dev, 0);
     const bytes: number[] = [];
     let reads = 0;
-    while (!inj.done || dev.ioRead(0x64, 1) & STAT_OBF) {
+    while (!inj.done || portsOf(dev).ioRead(0x64, 1) & STAT_OBF) {
       inj.poll(1);
       // The guest takes a few bytes between the injector's looks (one packet's worth or less).
-      for (let i = 0; i < 1 + (reads % 4) && dev.ioRead(0x64, 1) & STAT_OBF; i++, reads++) bytes.push(dev.ioRead(0x60, 1));
+      for (let i = 0; i < 1 + (reads % 4) && portsOf(dev).ioRead(0x64, 1) & STAT_OBF; i++, reads++) bytes.push(portsOf(dev).ioRead(0x60, 1));
     }
     expect(bytes).toHaveLength(30_000);
     for (let i = 0; i < 10_000; i++) {

@@ -12,6 +12,7 @@ import type { ScanStrategy, VgaMode } from '../shared/vga-config.js';
 import { ChecksumScan, MemcmpScan, hashPage, type ScanCost } from '../device-model/devices/vga/dirty-scan.js';
 import { StdVga } from '../device-model/devices/vga/std-vga.js';
 import { Vram } from '../device-model/devices/vga/vram.js';
+import { portsOf, mmioOf } from './support/bus-access.js';
 
 const MiB = 1 << 20;
 const LFB = 0xf0000000;
@@ -47,7 +48,7 @@ function setup(mode: VgaMode, scan: ScanStrategy = 'memcmp'): Setup {
     const pfn = LFB_PFN + (offset >>> PAGE_SHIFT);
     switch (p2m[pfn]) {
       case P2mType.MMIO_DM: // trap/buffered: the device model performs it
-        vga.lfb.mmioWrite(LFB + offset, 4, value);
+        mmioOf(vga.lfb).mmioWrite(LFB + offset, 4, value);
         return;
       case P2mType.RAM_LOGDIRTY: // first write since the refresh: exit, writable, then the bit (T then B)
         p2m[pfn] = P2mType.MMIO_DIRECT;
@@ -188,8 +189,8 @@ describe('track_dirty_vram ordering', () => {
     expect(s.p2m[LFB_PFN + 3]).toBe(P2mType.MMIO_DIRECT); // writable until the next refresh
     s.vga.display.refresh();
     expect(s.p2m[LFB_PFN + 3]).toBe(P2mType.RAM_LOGDIRTY); // collected, so protected again
-    s.vga.regs.ioRead(0x3da, 1);
-    s.vga.regs.ioWrite(0x3c0, 1, 0x00); // attribute palette access: the screen goes off
+    portsOf(s.vga.regs).ioRead(0x3da, 1);
+    portsOf(s.vga.regs).ioWrite(0x3c0, 1, 0x00); // attribute palette access: the screen goes off
     s.vga.display.refresh();
     expect(s.dirtyVram.count).toBe(0);
     expect(s.p2m[LFB_PFN]).toBe(P2mType.MMIO_DIRECT);

@@ -10,6 +10,7 @@ import { DM_COUNTER_INDEX, DM_COUNTERS } from '../shared/run-stats.js';
 import type { VgaMode } from '../shared/vga-config.js';
 import { isBlank, type GraphicsGeometry } from '../device-model/devices/vga/display-geometry.js';
 import { StdVga } from '../device-model/devices/vga/std-vga.js';
+import { portsOf, mmioOf } from './support/bus-access.js';
 
 const MiB = 1 << 20;
 const LFB = 0xf0000000;
@@ -30,7 +31,7 @@ function setup(mode: VgaMode = 'trap') {
     vbe(3, bpp);
     vbe(4, 0x41);
   };
-  const outb = (port: number, value: number) => vga.regs.ioWrite(port, 1, value);
+  const outb = (port: number, value: number) => portsOf(vga.regs).ioWrite(port, 1, value);
   const counter = (name: (typeof DM_COUNTERS)[number]) => counters[DM_COUNTER_INDEX[name]]!;
   /** Pixel (x, y) of the surface as [r, g, b, a]. */
   const pixel = (x: number, y: number) => {
@@ -39,7 +40,7 @@ function setup(mode: VgaMode = 'trap') {
     return Array.from(s.rgba.subarray(at, at + 4));
   };
   /** A guest write through the LFB (what trap mode's device does). */
-  const lfb = (offset: number, size: 1 | 2 | 4, value: number) => vga.lfb.mmioWrite(LFB + offset, size, value);
+  const lfb = (offset: number, size: 1 | 2 | 4, value: number) => mmioOf(vga.lfb).mmioWrite(LFB + offset, size, value);
   return { vga, vbe, setMode, outb, counter, pixel, lfb };
 }
 
@@ -93,7 +94,7 @@ describe('display geometry', () => {
     vbe(3, 8);
     vga.display.refresh();
     expect(vga.display.geometry.format).toBe('indexed8');
-    vga.regs.ioRead(0x3da, 1);
+    portsOf(vga.regs).ioRead(0x3da, 1);
     outb(0x3c0, 0x00); // PAS clear: the screen goes off
     vga.display.refresh();
     expect(vga.display.geometry).toMatchObject({ format: 'blank', reason: expect.stringMatching(/palette/) });
@@ -188,7 +189,7 @@ describe('pixel conversion', () => {
       outb(port + 1, value);
     }
     // Attribute palette entry 5 -> DAC 0x3F (white), entry 0x0A -> DAC 0x01 (blue 0x2A).
-    vga.regs.ioRead(0x3da, 1);
+    portsOf(vga.regs).ioRead(0x3da, 1);
     outb(0x3c0, 0x05);
     outb(0x3c0, 0x3f);
     outb(0x3c0, 0x0a);
@@ -216,17 +217,17 @@ describe('refresh', () => {
     expect([counter('refreshes'), counter('frames'), counter('dirty_pages')]).toEqual([2, 1, 768]);
     // Written behind the device's back (no dirty mark): trap mode cannot see it, so line 10 keeps its old pixels...
     vga.vram.view.setUint32(10 * 4096, 0x00ff0000, true);
-    vga.lfb.mmioWrite(LFB + 20 * 4096, 4, 0x0000ff00); // ...while a device write to line 20 is drawn
-    vga.lfb.mmioWrite(LFB + 21 * 4096 + 8, 4, 0x0000ff00);
-    vga.lfb.mmioWrite(LFB + 767 * 4096, 1, 0x01);
+    mmioOf(vga.lfb).mmioWrite(LFB + 20 * 4096, 4, 0x0000ff00); // ...while a device write to line 20 is drawn
+    mmioOf(vga.lfb).mmioWrite(LFB + 21 * 4096 + 8, 4, 0x0000ff00);
+    mmioOf(vga.lfb).mmioWrite(LFB + 767 * 4096, 1, 0x01);
     expect(vga.display.refresh()).toBe(true);
     expect(vga.display.updatedRows).toEqual([20, 22, 767, 768]);
     expect(pixel(0, 10)).toEqual([0, 0, 0, 0xff]);
     expect(pixel(0, 20)).toEqual([0, 0xff, 0, 0xff]);
     expect([counter('frames'), counter('dirty_pages')]).toEqual([2, 771]);
     // A palette-independent format ignores DAC writes; a mode change redraws all (line 10 shows now).
-    vga.regs.ioWrite(0x3c8, 1, 0);
-    vga.regs.ioWrite(0x3c9, 1, 0x3f);
+    portsOf(vga.regs).ioWrite(0x3c8, 1, 0);
+    portsOf(vga.regs).ioWrite(0x3c9, 1, 0x3f);
     expect(vga.display.refresh()).toBe(false);
     vga.vbe.writeRegister(6, 1024 + 8);
     vga.display.refresh();

@@ -10,10 +10,11 @@ import { IOREQ_READ, IOREQ_TYPE_COPY, IOREQ_WRITE, IoreqRecord } from '../shared
 import { DM_COUNTERS } from '../shared/run-stats.js';
 import { createDirtyVramBuffer } from '../shared/dirty-vram.js';
 import { STD_VGA_BDF, type VgaConfig, type VgaMode } from '../shared/vga-config.js';
-import { createPcPciHost } from '../device-model/devices/i440fx-chipset.js';
+import { PciHost } from '../device-model/devices/pci-host.js';
 import { StdVga } from '../device-model/devices/vga/std-vga.js';
 import { GuestRam } from '../device-model/guest-ram.js';
 import { IoreqDispatcher } from '../device-model/ioreq-dispatch.js';
+import { mmioOf } from './support/bus-access.js';
 
 const MiB = 1 << 20;
 const LFB = 0xf0000000;
@@ -39,15 +40,15 @@ function setup(mode: VgaMode = 'trap') {
   const counters = new Float64Array(DM_COUNTERS.length);
   const vga = new StdVga({ vga: vgaConfig(mode), p2m, counters, domid: 1 });
   const bus = new IoBus();
-  const pciHost = createPcPciHost();
-  vga.register(bus, pciHost, STD_VGA_BDF);
+  const pciHost = new PciHost(bus);
+  bus.attach(vga);
   const dispatcher = new IoreqDispatcher(bus, pciHost, new GuestRam(ramBuf, p2m), counters);
   const ram = new Uint8Array(ramBuf);
   const vram = vga.vram;
-  const outb = (port: number, value: number) => bus.portDevice(port)!.ioWrite(port, 1, value);
+  const outb = (port: number, value: number) => bus.writePort(port, 1, value);
   const vbe = (index: number, value: number) => {
-    bus.portDevice(0x1ce)!.ioWrite(0x1ce, 2, index);
-    bus.portDevice(0x1cf)!.ioWrite(0x1cf, 2, value);
+    bus.writePort(0x1ce, 2, index);
+    bus.writePort(0x1cf, 2, value);
   };
   const copy = (fields: Partial<IoreqRecord>): IoreqRecord => {
     const req = new IoreqRecord();
@@ -68,15 +69,15 @@ describe('legacy window', () => {
     vbe(3, 8);
     vbe(4, 1);
     vbe(5, 1);
-    window.mmioWrite(WINDOW + 3, 1, 0x77);
-    window.mmioWrite(WINDOW + 0x10005, 1, 0x99); // outside the 64 KiB window: dropped
+    mmioOf(window).mmioWrite(WINDOW + 3, 1, 0x77);
+    mmioOf(window).mmioWrite(WINDOW + 0x10005, 1, 0x99); // outside the 64 KiB window: dropped
     expect(vram.bytes[0x10003]).toBe(0x77);
-    expect(window.mmioRead(WINDOW + 0x10005, 1)).toBe(0xff);
+    expect(mmioOf(window).mmioRead(WINDOW + 0x10005, 1)).toBe(0xff);
     expect(vram.bytes[0x20005]).toBe(0);
     // Wider accesses are bytes, lowest address first.
-    window.mmioWrite(WINDOW + 0x100, 4, 0x44332211);
+    mmioOf(window).mmioWrite(WINDOW + 0x100, 4, 0x44332211);
     expect(Array.from(vram.bytes.subarray(0x10100, 0x10104))).toEqual([0x11, 0x22, 0x33, 0x44]);
-    expect(window.mmioRead(WINDOW + 2, 4)).toBe(0x00007700);
+    expect(mmioOf(window).mmioRead(WINDOW + 2, 4)).toBe(0x00007700);
     expect(vram.deviceDirty[0x10]).toBe(1);
   });
 
@@ -88,21 +89,21 @@ describe('legacy window', () => {
     outb(0x3cf, 0x05); // graphics, 64 KiB at 0xA0000
     outb(0x3c4, 2);
     outb(0x3c5, 0x0f); // all planes (mode 3 leaves only 0 and 1 on)
-    for (let a = 0; a < 8; a++) window.mmioWrite(WINDOW + 0x1230 + a, 1, 0xa0 + a);
+    for (let a = 0; a < 8; a++) mmioOf(window).mmioWrite(WINDOW + 0x1230 + a, 1, 0xa0 + a);
     outb(0x3c4, 2);
     outb(0x3c5, 0x0b); // plane 2 off
-    window.mmioWrite(WINDOW + 0x1232, 1, 0x55);
+    mmioOf(window).mmioWrite(WINDOW + 0x1232, 1, 0x55);
     expect(Array.from(vram.bytes.subarray(0x1230, 0x1238))).toEqual([0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7]);
-    expect(window.mmioRead(WINDOW + 0x1235, 1)).toBe(0xa5);
+    expect(mmioOf(window).mmioRead(WINDOW + 0x1235, 1)).toBe(0xa5);
   });
 
   it('text mode (odd/even at 0xB8000): even addresses go to plane 0, odd to plane 1', () => {
     const { vram, window } = setup(); // reset state is mode 3
-    window.mmioWrite(0xb8000, 2, 0x1f41); // 'A' on blue
-    window.mmioWrite(0xb8002, 1, 0x42);
+    mmioOf(window).mmioWrite(0xb8000, 2, 0x1f41); // 'A' on blue
+    mmioOf(window).mmioWrite(0xb8002, 1, 0x42);
     expect(Array.from(vram.bytes.subarray(0, 8))).toEqual([0x41, 0x1f, 0, 0, 0x42, 0, 0, 0]);
-    expect(window.mmioRead(0xb8000, 2)).toBe(0x1f41);
-    expect(window.mmioRead(0xa0000, 1)).toBe(0xff); // mode 3 maps only 0xB8000–0xBFFFF
+    expect(mmioOf(window).mmioRead(0xb8000, 2)).toBe(0x1f41);
+    expect(mmioOf(window).mmioRead(0xa0000, 1)).toBe(0xff); // mode 3 maps only 0xB8000–0xBFFFF
   });
 
   it('planar write mode 0 with set/reset and bit mask, latched copy (mode 1), write mode 2, read modes 0 and 1', () => {
@@ -116,53 +117,53 @@ describe('legacy window', () => {
     gr(3, 0x00);
     gr(8, 0xff);
     gr(1, 0x00);
-    window.mmioWrite(WINDOW + 10, 1, 0x3c); // every plane gets 0x3C
+    mmioOf(window).mmioWrite(WINDOW + 10, 1, 0x3c); // every plane gets 0x3C
     expect(vram.words[10]).toBe(0x3c3c3c3c);
     // Set/reset: planes 0 and 2 from the set/reset value (plane 0 = 1s, plane 2 = 0s).
     gr(0, 0x01);
     gr(1, 0x05);
-    window.mmioWrite(WINDOW + 11, 1, 0xa5);
+    mmioOf(window).mmioWrite(WINDOW + 11, 1, 0xa5);
     expect(vram.words[11]).toBe(0xa500a5ff >>> 0);
     // Bit mask 0x0F: the high nibble keeps the latch (loaded by a read).
     gr(1, 0x00);
     gr(8, 0x0f);
-    window.mmioRead(WINDOW + 10, 1);
-    window.mmioWrite(WINDOW + 10, 1, 0x00);
+    mmioOf(window).mmioRead(WINDOW + 10, 1);
+    mmioOf(window).mmioWrite(WINDOW + 10, 1, 0x00);
     expect(vram.words[10]).toBe(0x30303030);
     // Write mode 1: the latches as they are.
     gr(5, 0x01);
-    window.mmioRead(WINDOW + 11, 1);
-    window.mmioWrite(WINDOW + 12, 1, 0);
+    mmioOf(window).mmioRead(WINDOW + 11, 1);
+    mmioOf(window).mmioWrite(WINDOW + 12, 1, 0);
     expect(vram.words[12]).toBe(vram.words[11]);
     // Write mode 2: the value's low nibble says which planes get the (bit-masked) 1s.
     gr(5, 0x02);
     gr(8, 0x81);
-    window.mmioRead(WINDOW + 13, 1); // latch = 0
-    window.mmioWrite(WINDOW + 13, 1, 0x06);
+    mmioOf(window).mmioRead(WINDOW + 13, 1); // latch = 0
+    mmioOf(window).mmioWrite(WINDOW + 13, 1, 0x06);
     expect(vram.words[13]).toBe(0x00818100);
     // XOR with the latch (function select 3).
     gr(3, 0x18);
     gr(8, 0xff);
     gr(5, 0x00);
-    window.mmioRead(WINDOW + 13, 1);
-    window.mmioWrite(WINDOW + 13, 1, 0xff);
+    mmioOf(window).mmioRead(WINDOW + 13, 1);
+    mmioOf(window).mmioWrite(WINDOW + 13, 1, 0xff);
     expect(vram.words[13]).toBe(0xff7e7eff >>> 0);
     gr(3, 0x00);
     // Read mode 0 picks a plane; read mode 1 compares colours.
     gr(4, 2);
-    expect(window.mmioRead(WINDOW + 11, 1)).toBe(0x00);
+    expect(mmioOf(window).mmioRead(WINDOW + 11, 1)).toBe(0x00);
     gr(4, 3);
-    expect(window.mmioRead(WINDOW + 11, 1)).toBe(0xa5);
+    expect(mmioOf(window).mmioRead(WINDOW + 11, 1)).toBe(0xa5);
     gr(5, 0x08);
     gr(2, 0x0b); // colour 1011b: where planes are ff, a5, 00, a5 that is the bits of 0xA5
     gr(7, 0x0f);
-    expect(window.mmioRead(WINDOW + 11, 1)).toBe(0xa5);
+    expect(mmioOf(window).mmioRead(WINDOW + 11, 1)).toBe(0xa5);
     gr(7, 0x01); // compare plane 0 only: all match
-    expect(window.mmioRead(WINDOW + 11, 1)).toBe(0xff);
+    expect(mmioOf(window).mmioRead(WINDOW + 11, 1)).toBe(0xff);
     // Map mask: planes 1–3 only.
     gr(5, 0x00);
     sr(2, 0x0e);
-    window.mmioWrite(WINDOW + 14, 1, 0xee);
+    mmioOf(window).mmioWrite(WINDOW + 14, 1, 0xee);
     expect(vram.words[14]).toBe(0xeeeeee00 >>> 0);
   });
 });
@@ -204,17 +205,17 @@ describe('linear frame buffer', () => {
   it('bulk fill and copy entry points match the per-item results', () => {
     const { vga, vram } = setup();
     const lfb = vga.lfb;
-    lfb.mmioFill(LFB + 0x2000, 4, 1024, false, 0x12345678);
-    lfb.mmioFill(LFB + 0x3ffe, 2, 3, true, 0x9abc);
-    lfb.mmioFill(LFB + 0x5000, 8, 2, false, 0x01020304, 0x05060708);
+    mmioOf(lfb).mmioFill(LFB + 0x2000, 4, 1024, false, 0x12345678);
+    mmioOf(lfb).mmioFill(LFB + 0x3ffe, 2, 3, true, 0x9abc);
+    mmioOf(lfb).mmioFill(LFB + 0x5000, 8, 2, false, 0x01020304, 0x05060708);
     expect(new Uint32Array(vram.bytes.buffer, 0x2000, 1024).every((w) => w === 0x12345678)).toBe(true);
     expect([vram.view.getUint16(0x3ffa, true), vram.view.getUint16(0x3ffe, true), vram.view.getUint16(0x3ff8, true)]).toEqual([0x9abc, 0x9abc, 0]);
     expect(Array.from(new Uint32Array(vram.bytes.buffer, 0x5000, 4))).toEqual([0x01020304, 0x05060708, 0x01020304, 0x05060708]);
     const src = Uint8Array.from({ length: 32 }, (_, i) => 100 + i);
-    lfb.mmioCopyIn(LFB + 0x701c, 4, 8, true, src, 28);
+    mmioOf(lfb).mmioCopyIn(LFB + 0x701c, 4, 8, true, src, 28);
     expect(Array.from(vram.bytes.subarray(0x7000, 0x7020))).toEqual(Array.from(src));
     const out = new Uint8Array(32);
-    lfb.mmioCopyOut(LFB + 0x7000, 4, 8, false, out, 0);
+    mmioOf(lfb).mmioCopyOut(LFB + 0x7000, 4, 8, false, out, 0);
     expect(out).toEqual(src);
     expect([...vram.deviceDirty.subarray(2, 8)]).toEqual([1, 1, 0, 1, 0, 1]);
   });
@@ -224,8 +225,9 @@ describe('linear frame buffer', () => {
       const { bus } = setup(mode);
       expect(bus.mmioRange(LFB, 4) !== undefined).toBe(mode === 'trap' || mode === 'buffered');
       expect(bus.mmioRange(WINDOW, 4)).toBeDefined();
-      expect(bus.portDevice(0x1ce)?.name).toBe('vbe-dispi');
-      expect(bus.portDevice(0x3da)?.name).toBe('vga-registers');
+      expect(bus.portOwner(0x1ce)?.name).toBe('std-vga');
+      expect(bus.portOwner(0x3da)?.name).toBe('std-vga');
+      expect(bus.listPci().map(([sbdf, fn]) => [sbdf, fn.name])).toEqual([[STD_VGA_BDF, 'std-vga']]);
     }
   });
 });

@@ -143,7 +143,7 @@ describe('display refresh in the ioreq server loop', () => {
     }
     expect(counter('refreshes')).toBe(1);
     // A DAC write through the bus (what the guest's OUT becomes) could change the picture.
-    platform.bus.portDevice(0x3c8)!.ioWrite(0x3c8, 1, 0);
+    platform.bus.writePort(0x3c8, 1, 0);
     expect(display.nextDeadline()).toBeLessThan(Infinity);
   });
 

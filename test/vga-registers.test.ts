@@ -27,6 +27,7 @@ import {
 import { dac6to8 } from '../device-model/devices/vga/vga-dac.js';
 import { VgaRegisters } from '../device-model/devices/vga/vga-registers.js';
 import { Vram } from '../device-model/devices/vga/vram.js';
+import { portsOf } from './support/bus-access.js';
 
 const MiB = 1 << 20;
 
@@ -36,15 +37,15 @@ function setup() {
   const vbe = new VbeDispi(vram, regs);
   // The guest's view: 16-bit index/data accesses.
   const write = (index: number, value: number) => {
-    vbe.ioWrite(0x1ce, 2, index);
-    vbe.ioWrite(0x1cf, 2, value);
+    portsOf(vbe).ioWrite(0x1ce, 2, index);
+    portsOf(vbe).ioWrite(0x1cf, 2, value);
   };
   const read = (index: number) => {
-    vbe.ioWrite(0x1ce, 2, index);
-    return vbe.ioRead(0x1cf, 2);
+    portsOf(vbe).ioWrite(0x1ce, 2, index);
+    return portsOf(vbe).ioRead(0x1cf, 2);
   };
-  const outb = (port: number, value: number) => regs.ioWrite(port, 1, value);
-  const inb = (port: number) => regs.ioRead(port, 1);
+  const outb = (port: number, value: number) => portsOf(regs).ioWrite(port, 1, value);
+  const inb = (port: number) => portsOf(regs).ioRead(port, 1);
   const setMode = (x: number, y: number, bpp: number, enable: number) => {
     write(VBE_INDEX_ENABLE, 0);
     write(VBE_INDEX_XRES, x);
@@ -71,15 +72,15 @@ describe('VBE DISPI', () => {
 
   it('the index port reads back; VIDEO_MEMORY_64K is 256; unknown indexes read 0', () => {
     const { vbe, read } = setup();
-    vbe.ioWrite(0x1ce, 2, 9);
-    expect(vbe.ioRead(0x1ce, 2)).toBe(9);
+    portsOf(vbe).ioWrite(0x1ce, 2, 9);
+    expect(portsOf(vbe).ioRead(0x1ce, 2)).toBe(9);
     expect(read(VBE_INDEX_VIDEO_MEMORY_64K)).toBe(256);
     expect(read(0xb)).toBe(0);
     expect(read(0x1234)).toBe(0);
     // A 32-bit access at the index port covers both registers.
-    vbe.ioWrite(0x1ce, 4, VBE_INDEX_XRES | (320 << 16));
+    portsOf(vbe).ioWrite(0x1ce, 4, VBE_INDEX_XRES | (320 << 16));
     expect(read(VBE_INDEX_XRES)).toBe(320);
-    expect(vbe.ioRead(0x1ce, 4)).toBe((VBE_INDEX_XRES | (320 << 16)) >>> 0);
+    expect(portsOf(vbe).ioRead(0x1ce, 4)).toBe((VBE_INDEX_XRES | (320 << 16)) >>> 0);
   });
 
   it('GETCAPS makes XRES/YRES/BPP read the limits and the other registers their values', () => {
@@ -270,10 +271,10 @@ describe('legacy VGA registers', () => {
     expect(inb(0x3cc)).toBe(0xef);
     // 16-bit accesses are byte pairs: index then data.
     outb(0x3c2, 0x67);
-    regs.ioWrite(0x3c4, 2, 0x0f02);
+    portsOf(regs).ioWrite(0x3c4, 2, 0x0f02);
     outb(0x3c4, 2);
     expect(inb(0x3c5)).toBe(0x0f);
-    expect(regs.ioRead(0x3c4, 2)).toBe(0x0f02);
+    expect(portsOf(regs).ioRead(0x3c4, 2)).toBe(0x0f02);
   });
 
   it('DAC: three values per entry through auto-incrementing indexes, stored as written; state and indexes read back', () => {

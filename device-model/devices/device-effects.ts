@@ -2,12 +2,10 @@
  * The outside effects a device model device may have, injected at construction so that the
  * devices stay plain objects (no threads, no timers) and tests can observe every effect.
  *
- * Every callback is called synchronously from inside the `ioRead`/`ioWrite` that caused it.
+ * Every callback is called synchronously from inside the register access that caused it.
  * That lets the device model's ioreq loop see a shutdown or reset before it posts IORESP_READY,
  * the order Xen's qemu-dm keeps so the toolstack learns of it before the vCPU runs on.
  */
-import type { PortDevice } from '../../shared/io-bus.js';
-
 /** Set an ISA IRQ line's level (HVMOP_set_isa_irq_level / XEN_DMOP_set_isa_irq_level style). */
 export type RaiseIrq = (line: number, level: boolean) => void;
 
@@ -22,14 +20,3 @@ export type RequestShutdown = (reason: ShutdownReason) => void;
  * process exit status keeps only its low 8 bits, as QEMU's does.
  */
 export type DebugExit = (status: number) => void;
-
-/** A port range a device claims; the device model registers each on its IoBus. */
-export interface PortClaim {
-  readonly base: number;
-  readonly length: number;
-}
-
-/** A port device that says which ports it decodes. */
-export interface PortMappedDevice extends PortDevice {
-  readonly portRanges: readonly PortClaim[];
-}

@@ -10,12 +10,11 @@
  * defaults are: writing the i440FX PAM (0x59–0x5F) or SMRAM (0x72) registers remaps nothing.
  */
 import { PciConfigSpace, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_COMMAND_SERR, PCI_HEADER_MULTI_FUNCTION } from './pci-config-space.js';
-import { PciHost, sbdf } from './pci-host.js';
-import { createPiix4PmFunction } from './piix4-pm.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
+import { sbdf } from './pci-host.js';
 
 export const HOST_BRIDGE_BDF = sbdf(0, 0, 0);
 export const ISA_BRIDGE_BDF = sbdf(0, 1, 0);
-export const PM_FUNCTION_BDF = sbdf(0, 1, 3);
 
 const INTEL = 0x8086;
 const QEMU_SUBSYSTEM_VENDOR = 0x1af4;
@@ -76,15 +75,17 @@ export function createPiix3IsaBridge(onPirqRoute?: (link: number, isaIrq: number
   return fn;
 }
 
-export interface PcPciHostOptions {
+export interface PcChipsetOptions {
   onPirqRoute?: (link: number, isaIrq: number | undefined) => void;
 }
 
-/** A PCI host with the chipset functions of QEMU's `pc` machine that this device model owns. */
-export function createPcPciHost(options: PcPciHostOptions = {}): PciHost {
-  const host = new PciHost();
-  host.register(HOST_BRIDGE_BDF, createI440fxHostBridge());
-  host.register(ISA_BRIDGE_BDF, createPiix3IsaBridge(options.onPirqRoute));
-  host.register(PM_FUNCTION_BDF, createPiix4PmFunction());
-  return host;
+/** The i440FX host bridge and the PIIX3 ISA bridge as one device of two PCI functions (PM is piix4-pm.ts). */
+export function createPcChipset(options: PcChipsetOptions = {}): Device {
+  const resources: DeviceResources = {
+    pci: [
+      { sbdf: HOST_BRIDGE_BDF, config: createI440fxHostBridge() },
+      { sbdf: ISA_BRIDGE_BDF, config: createPiix3IsaBridge(options.onPirqRoute) },
+    ],
+  };
+  return { name: 'i440fx-piix3', resources };
 }

@@ -19,8 +19,8 @@
  * Pulsing output-port bit 0 (0xFE, or any 0xF0–0xFF with bit 0 clear) resets the machine, which
  * under Xen is a reboot of the domain.
  */
-import type { AccessSize } from '../../shared/io-bus.js';
-import type { PortClaim, PortMappedDevice, RaiseIrq, RequestShutdown } from './device-effects.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
+import type { RaiseIrq, RequestShutdown } from './device-effects.js';
 import { Ps2Keyboard } from './ps2-keyboard.js';
 import { Ps2Mouse } from './ps2-mouse.js';
 
@@ -92,12 +92,16 @@ export interface I8042Options {
   latency?: InputLatencyProbe;
 }
 
-export class I8042 implements PortMappedDevice {
+export class I8042 implements Device {
   readonly name = 'i8042';
-  readonly portRanges: readonly PortClaim[] = [
-    { base: I8042_DATA_PORT, length: 1 },
-    { base: I8042_COMMAND_PORT, length: 1 },
-  ];
+  // Byte registers taken at any width: a wider access reads one byte, the rest zero (the bus masks).
+  readonly resources: DeviceResources = {
+    ports: [
+      { base: I8042_DATA_PORT, length: 1, read: () => this.readData(), write: (_o, _s, v) => this.writeData(v & 0xff) },
+      { base: I8042_COMMAND_PORT, length: 1, read: () => this.statusBits, write: (_o, _s, v) => this.writeCommand(v & 0xff) },
+    ],
+    irqs: [I8042_KBD_IRQ, I8042_AUX_IRQ],
+  };
   readonly keyboard: Ps2Keyboard;
   readonly mouse: Ps2Mouse;
   /** The command byte ("mode" in QEMU). */
@@ -123,15 +127,6 @@ export class I8042 implements PortMappedDevice {
 
   get status(): number {
     return this.statusBits;
-  }
-
-  ioRead(port: number, _size: AccessSize): number {
-    return port === I8042_COMMAND_PORT ? this.statusBits : this.readData();
-  }
-
-  ioWrite(port: number, _size: AccessSize, value: number): void {
-    if (port === I8042_COMMAND_PORT) this.writeCommand(value & 0xff);
-    else this.writeData(value & 0xff);
   }
 
   private readData(): number {

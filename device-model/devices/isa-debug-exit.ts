@@ -4,9 +4,8 @@
  * truncated to the access size. Reads return 0. Both checked against qemu-system-i386 7.2:
  * outb 0x1ff → 255, outw 0x1234 → 105, outl 0x12345678 → 241, outb 5 to 0xf6 → 11.
  */
-import type { AccessSize } from '../../shared/io-bus.js';
-import type { DebugExit, PortClaim, PortMappedDevice } from './device-effects.js';
-import { isPortSize, maskToSize } from './port-access.js';
+import type { AccessSize, Device, DeviceResources } from '../../shared/io-bus.js';
+import type { DebugExit } from './device-effects.js';
 
 export const DEBUG_EXIT_BASE = 0xf4;
 export const DEBUG_EXIT_SIZE = 4;
@@ -17,23 +16,23 @@ export interface IsaDebugExitOptions {
   size?: number;
 }
 
-export class IsaDebugExit implements PortMappedDevice {
+export class IsaDebugExit implements Device {
   readonly name = 'isa-debug-exit';
-  readonly portRanges: readonly PortClaim[];
-  private readonly debugExit: DebugExit;
+  readonly resources: DeviceResources;
 
   constructor(options: IsaDebugExitOptions) {
-    this.debugExit = options.debugExit;
-    this.portRanges = [{ base: options.base ?? DEBUG_EXIT_BASE, length: options.size ?? DEBUG_EXIT_SIZE }];
-  }
-
-  ioRead(_port: number, _size: AccessSize): number {
-    return 0;
-  }
-
-  ioWrite(_port: number, size: AccessSize, value: number): void {
-    if (!isPortSize(size)) return;
-    // Arithmetic, not <<, so a 32-bit value keeps its top bit: the status is up to 33 bits.
-    this.debugExit(maskToSize(value, size) * 2 + 1);
+    const { debugExit } = options;
+    this.resources = {
+      ports: [
+        {
+          base: options.base ?? DEBUG_EXIT_BASE,
+          length: options.size ?? DEBUG_EXIT_SIZE,
+          read: () => 0,
+          // The bus hands over the value masked to the access size. Arithmetic, not <<, so a
+          // 32-bit value keeps its top bit: the status is up to 33 bits.
+          write: (_offset: number, _size: AccessSize, value: number) => debugExit(value * 2 + 1),
+        },
+      ],
+    };
   }
 }

@@ -1,12 +1,12 @@
 /**
  * The set of PC platform devices this device model emulates on QEMU's `pc` ports, built from
- * one set of outside effects, and their registration on an IoBus.
+ * one set of outside effects and attached to one IoBus (each declares its own resources).
  */
-import type { IoBus } from '../../shared/io-bus.js';
-import type { ConsoleOutput, DebugExit, PortMappedDevice, RaiseIrq, RequestShutdown } from './device-effects.js';
-import { createPcPciHost } from './i440fx-chipset.js';
+import type { Device, IoBus } from '../../shared/io-bus.js';
+import type { ConsoleOutput, DebugExit, RaiseIrq, RequestShutdown } from './device-effects.js';
+import { createPcChipset } from './i440fx-chipset.js';
 import { IsaDebugExit } from './isa-debug-exit.js';
-import type { PciHost } from './pci-host.js';
+import { PciHost } from './pci-host.js';
 import { Piix4Pm } from './piix4-pm.js';
 import { ResetControl } from './reset-control.js';
 import { Uart16550 } from './uart16550.js';
@@ -26,22 +26,20 @@ export interface PcDevices {
   readonly pciHost: PciHost;
   readonly pm: Piix4Pm;
   readonly resetControl: ResetControl;
-  /** Every port device above, for registration. */
-  readonly portDevices: readonly PortMappedDevice[];
+  /** The i440FX host bridge and PIIX3 ISA bridge functions. */
+  readonly chipset: Device;
 }
 
-export function createPcDevices(effects: PcDeviceEffects): PcDevices {
-  const uart = new Uart16550({ raiseIrq: effects.raiseIrq, output: effects.output });
-  const debugExit = new IsaDebugExit({ debugExit: effects.debugExit });
-  const pciHost = createPcPciHost({ onPirqRoute: effects.onPirqRoute });
-  const pm = new Piix4Pm({ shutdown: effects.shutdown, raiseIrq: effects.raiseIrq });
-  const resetControl = new ResetControl(effects.shutdown);
-  return { uart, debugExit, pciHost, pm, resetControl, portDevices: [uart, debugExit, pciHost, pm, resetControl] };
-}
-
-/** Claim each device's port ranges on `bus` (throws BusConflictError on an overlap). */
-export function registerPortDevices(bus: IoBus, devices: readonly PortMappedDevice[]): void {
-  for (const device of devices) {
-    for (const range of device.portRanges) bus.registerPorts(range.base, range.length, device);
-  }
+/** Build the devices and attach each to `bus` (throws BusConflictError on an overlap). */
+export function attachPcDevices(bus: IoBus, effects: PcDeviceEffects): PcDevices {
+  const devices: PcDevices = {
+    uart: new Uart16550({ raiseIrq: effects.raiseIrq, output: effects.output }),
+    debugExit: new IsaDebugExit({ debugExit: effects.debugExit }),
+    pciHost: new PciHost(bus),
+    pm: new Piix4Pm({ shutdown: effects.shutdown, raiseIrq: effects.raiseIrq }),
+    resetControl: new ResetControl(effects.shutdown),
+    chipset: createPcChipset({ onPirqRoute: effects.onPirqRoute }),
+  };
+  for (const device of Object.values(devices)) bus.attach(device);
+  return devices;
 }

@@ -11,10 +11,8 @@
  * that is not aligned (say a word at 0xCFD) reads the config bytes it covers, as a
  * PCI_CONFIG request for that register would, where QEMU's port path drops it (reads 0).
  */
-import type { AccessSize } from '../../shared/io-bus.js';
-import type { PortClaim, PortMappedDevice } from './device-effects.js';
-import type { ConfigAccessSize, PciFunction } from './pci-config-space.js';
-import { allOnes, isPortSize } from './port-access.js';
+import type { AccessSize, Device, DeviceResources, IoBus } from '../../shared/io-bus.js';
+import type { ConfigAccessSize } from './pci-config-space.js';
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;
 export const PCI_CONFIG_DATA = 0xcfc;
@@ -30,42 +28,36 @@ export function formatBdf(id: number): string {
   return `${hex(Math.floor(id / 0x10000), 4)}:${hex((id >>> 8) & 0xff, 2)}:${hex((id >>> 3) & 0x1f, 2)}.${id & 7}`;
 }
 
-export class PciHost implements PortMappedDevice {
+/**
+ * The functions themselves are devices on the bus (their `pci` resources); the host only
+ * reaches them, by SBDF, through the bus's function table.
+ */
+export class PciHost implements Device {
   readonly name = 'pci-host';
   // 0xCF9 is the reset control register, a separate device; 0xCFA/0xCFB are not decoded.
-  readonly portRanges: readonly PortClaim[] = [
-    { base: PCI_CONFIG_ADDRESS, length: 1 },
-    { base: PCI_CONFIG_DATA, length: 4 },
-  ];
-  private readonly functions = new Map<number, PciFunction>();
+  readonly resources: DeviceResources = {
+    ports: [
+      {
+        base: PCI_CONFIG_ADDRESS,
+        length: 1,
+        read: () => this.cf8,
+        write: (_o, size, value) => {
+          if (size === 4) this.cf8 = value >>> 0;
+        },
+      },
+      { base: PCI_CONFIG_DATA, length: 4, read: (o, s) => this.dataRead(o, s), write: (o, s, v) => this.dataWrite(o, s, v) },
+    ],
+  };
   private cf8 = 0;
 
-  /** Plug a function in at `id` (see `sbdf()`); segment 0 only, as on a PC. */
-  register(id: number, fn: PciFunction): void {
-    if (!Number.isInteger(id) || id < 0 || id > 0xffff) throw new RangeError(`PCI ${id}: not a segment-0 BDF`);
-    const owner = this.functions.get(id);
-    if (owner) throw new Error(`PCI ${formatBdf(id)}: already holds ${owner.name}`);
-    this.functions.set(id, fn);
-  }
-
-  unregister(id: number): void {
-    this.functions.delete(id);
-  }
-
-  function(id: number): PciFunction | undefined {
-    return this.functions.get(id);
-  }
-
-  list(): [number, PciFunction][] {
-    return [...this.functions.entries()].sort((a, b) => a[0] - b[0]);
-  }
+  constructor(private readonly bus: IoBus) {}
 
   // ---- SBDF-addressed path (PCI_CONFIG ioreqs) ----
 
   /** Config read for a PCI_CONFIG ioreq. Absent functions and bad sizes read all ones. */
   configRead(id: number, reg: number, size: number): number {
     if (!isConfigSize(size)) return 0xffffffff;
-    const fn = this.functions.get(id);
+    const fn = this.bus.pciFunction(id);
     if (!fn || !Number.isInteger(reg) || reg < 0) return allOnes(size);
     return fn.configRead(reg, size);
   }
@@ -73,28 +65,21 @@ export class PciHost implements PortMappedDevice {
   /** Config write for a PCI_CONFIG ioreq. Writes to absent functions are dropped. */
   configWrite(id: number, reg: number, size: number, value: number): void {
     if (!isConfigSize(size)) return;
-    const fn = this.functions.get(id);
+    const fn = this.bus.pciFunction(id);
     if (!fn || !Number.isInteger(reg) || reg < 0) return;
     fn.configWrite(reg, size, value >>> 0);
   }
 
   // ---- port path (mechanism #1) ----
 
-  ioRead(port: number, size: AccessSize): number {
-    if (!isPortSize(size)) return 0xffffffff;
-    if (port === PCI_CONFIG_ADDRESS) return size === 4 ? this.cf8 : this.cf8 & allOnes(size);
-    if (!(this.cf8 & CF8_ENABLE)) return allOnes(size);
-    return this.configRead(this.addressedFunction(), this.addressedRegister(port), size);
+  private dataRead(offset: number, size: AccessSize): number {
+    if (!(this.cf8 & CF8_ENABLE)) return 0xffffffff;
+    return this.configRead(this.addressedFunction(), (this.cf8 & 0xfc) + offset, size);
   }
 
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    if (!isPortSize(size)) return;
-    if (port === PCI_CONFIG_ADDRESS) {
-      if (size === 4) this.cf8 = value >>> 0;
-      return;
-    }
+  private dataWrite(offset: number, size: AccessSize, value: number): void {
     if (!(this.cf8 & CF8_ENABLE)) return;
-    this.configWrite(this.addressedFunction(), this.addressedRegister(port), size, value);
+    this.configWrite(this.addressedFunction(), (this.cf8 & 0xfc) + offset, size, value);
   }
 
   /** The latched 0xCF8 value (the hypervisor keeps its own copy, as Xen does). */
@@ -105,10 +90,10 @@ export class PciHost implements PortMappedDevice {
   private addressedFunction(): number {
     return (this.cf8 >>> 8) & 0xffff; // bus 23:16, device 15:11, function 10:8
   }
+}
 
-  private addressedRegister(port: number): number {
-    return (this.cf8 & 0xfc) + (port - PCI_CONFIG_DATA);
-  }
+function allOnes(size: ConfigAccessSize): number {
+  return size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
 }
 
 function isConfigSize(size: number): size is ConfigAccessSize {

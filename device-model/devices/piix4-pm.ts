@@ -21,11 +21,12 @@
  * ACPI ports; here the status/enable pair lives with PM1a_CNT, as on QEMU's pc. The PM timer
  * (0x608) is not part of this device.
  */
-import type { AccessSize } from '../../shared/io-bus.js';
-import type { PortClaim, PortMappedDevice, RaiseIrq, RequestShutdown } from './device-effects.js';
+import type { AccessSize, Device, DeviceResources } from '../../shared/io-bus.js';
+import type { RaiseIrq, RequestShutdown } from './device-effects.js';
 import { PciConfigSpace, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_COMMAND_SERR } from './pci-config-space.js';
-import { isPortSize } from './port-access.js';
+import { sbdf } from './pci-host.js';
 
+export const PM_FUNCTION_BDF = sbdf(0, 1, 3);
 export const PM_BASE = 0x600;
 export const PM1A_STS = PM_BASE;
 export const PM1A_EN = PM_BASE + 2;
@@ -57,9 +58,18 @@ export interface Piix4PmOptions {
   raiseIrq: RaiseIrq;
 }
 
-export class Piix4Pm implements PortMappedDevice {
+export class Piix4Pm implements Device {
   readonly name = 'piix4-pm';
-  readonly portRanges: readonly PortClaim[] = [{ base: PM_BASE, length: 6 }];
+  /**
+   * The registers, its PCI function and the SCI. Reads take any width (bytes from consecutive
+   * registers); writes act by width — byte and word only, and SLP_EN only in a 16-bit write, as
+   * QEMU behaves (header) — so the handlers take every size rather than have the bus split them.
+   */
+  readonly resources: DeviceResources = {
+    ports: [{ base: PM_BASE, length: 6, read: (o, s) => this.read(o, s), write: (o, s, v) => this.write(o, s, v) }],
+    pci: [{ sbdf: PM_FUNCTION_BDF, config: createPiix4PmFunction() }],
+    irqs: [SCI_IRQ],
+  };
   private readonly shutdown: RequestShutdown;
   private readonly raiseIrq: RaiseIrq;
   private status = 0;
@@ -82,17 +92,16 @@ export class Piix4Pm implements PortMappedDevice {
     return this.sciLevel;
   }
 
-  ioRead(port: number, size: AccessSize): number {
-    if (!isPortSize(size)) return 0xffffffff;
+  private read(offset: number, size: AccessSize): number {
     let value = 0;
-    for (let i = 0; i < size; i++) value |= this.readByte(port + i - PM_BASE) << (8 * i);
+    for (let i = 0; i < size; i++) value |= this.readByte(offset + i) << (8 * i);
     return value >>> 0;
   }
 
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    if (size !== 1 && size !== 2) return; // these registers take byte and word writes only
-    for (let i = 0; i < size; i++) this.writeByte(port + i - PM_BASE, (value >>> (8 * i)) & 0xff);
-    if (size === 2 && port === PM1A_CNT && value & SLP_EN) this.sleep((value >>> SLP_TYP_SHIFT) & 7);
+  private write(offset: number, size: AccessSize, value: number): void {
+    if (size !== 1 && size !== 2) return;
+    for (let i = 0; i < size; i++) this.writeByte(offset + i, (value >>> (8 * i)) & 0xff);
+    if (size === 2 && offset === PM1A_CNT - PM_BASE && value & SLP_EN) this.sleep((value >>> SLP_TYP_SHIFT) & 7);
     this.updateSci();
   }
 

@@ -4,27 +4,24 @@
  * checked: 0x04, 0x06 and 0x0E all reset, 0x02 does not) both kinds are a full reset here,
  * which under Xen becomes SHUTDOWN_reboot.
  */
-import type { AccessSize } from '../../shared/io-bus.js';
-import type { PortClaim, PortMappedDevice, RequestShutdown } from './device-effects.js';
-import { isPortSize } from './port-access.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
+import type { RequestShutdown } from './device-effects.js';
 
 export const RESET_CONTROL_PORT = 0xcf9;
 export const RCR_SYS_RST = 0x02;
 export const RCR_RST_CPU = 0x04;
 
-export class ResetControl implements PortMappedDevice {
+export class ResetControl implements Device {
   readonly name = 'piix3-reset-control';
-  readonly portRanges: readonly PortClaim[] = [{ base: RESET_CONTROL_PORT, length: 1 }];
+  // A byte register; a wider access reaches it with its low byte (QEMU's rcr_ops implement byte accesses only).
+  readonly resources: DeviceResources = {
+    ports: [{ base: RESET_CONTROL_PORT, length: 1, impl: { min: 1, max: 1 }, read: () => this.rcr, write: (_o, _s, v) => this.write(v) }],
+  };
   private rcr = 0;
 
   constructor(private readonly shutdown: RequestShutdown) {}
 
-  ioRead(_port: number, _size: AccessSize): number {
-    return this.rcr;
-  }
-
-  ioWrite(_port: number, size: AccessSize, value: number): void {
-    if (!isPortSize(size)) return;
+  private write(value: number): void {
     if (value & RCR_RST_CPU) {
       this.shutdown('reboot');
       return;

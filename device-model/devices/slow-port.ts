@@ -6,26 +6,32 @@
  * thread, so the sleep holds up every other vCPU's requests too — which is what the scenario
  * measures. The sleep blocks on a private futex word, costing no CPU.
  */
-import type { AccessSize } from '../../shared/io-bus.js';
-import type { PortClaim, PortMappedDevice } from './device-effects.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
 
 export const SLOW_PORT_BASE = 0x700;
 export const SLOW_PORT_MAX_DELAY_US = 1_000_000;
 
-export class SlowPort implements PortMappedDevice {
+export class SlowPort implements Device {
   readonly name = 'slow-port';
-  readonly portRanges: readonly PortClaim[] = [{ base: SLOW_PORT_BASE, length: 4 }];
+  // One 32-bit register, read at any size, written whole (a narrower write is refused by the bus).
+  readonly resources: DeviceResources = {
+    ports: [
+      {
+        base: SLOW_PORT_BASE,
+        length: 4,
+        read: () => this.read(),
+        write: (offset, size, value) => {
+          if (offset === 0 && size === 4) this.delayUs = Math.min(value >>> 0, SLOW_PORT_MAX_DELAY_US);
+        },
+      },
+    ],
+  };
   delayUs = 0;
   reads = 0;
   private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-  ioRead(_port: number, _size: AccessSize): number {
+  private read(): number {
     if (this.delayUs > 0) Atomics.wait(this.sleeper, 0, 0, this.delayUs / 1000);
     return this.reads++ >>> 0;
-  }
-
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    if (port !== SLOW_PORT_BASE || size !== 4) return; // the register is written whole
-    this.delayUs = Math.min(value >>> 0, SLOW_PORT_MAX_DELAY_US);
   }
 }

@@ -11,9 +11,8 @@
  * Unlike QEMU, MCR.OUT2 gates the IRQ line as PC serial boards do, and loopback mode raises
  * the modem-status delta bits as the 16550 data sheet says.
  */
-import type { AccessSize } from '../../shared/io-bus.js';
-import type { ConsoleOutput, PortClaim, PortMappedDevice, RaiseIrq } from './device-effects.js';
-import { allOnes, isPortSize } from './port-access.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
+import type { ConsoleOutput, RaiseIrq } from './device-effects.js';
 
 export const COM1_BASE = 0x3f8;
 export const COM1_IRQ = 4;
@@ -86,11 +85,11 @@ export interface Uart16550Options {
   name?: string;
 }
 
-export class Uart16550 implements PortMappedDevice {
+export class Uart16550 implements Device {
   readonly name: string;
   readonly base: number;
   readonly irq: number;
-  readonly portRanges: readonly PortClaim[];
+  readonly resources: DeviceResources;
 
   private readonly raiseIrq: RaiseIrq;
   private readonly output: ConsoleOutput;
@@ -126,7 +125,22 @@ export class Uart16550 implements PortMappedDevice {
     this.base = options.base ?? COM1_BASE;
     this.irq = options.irq ?? COM1_IRQ;
     this.name = options.name ?? `uart16550@0x${this.base.toString(16)}`;
-    this.portRanges = [{ base: this.base, length: 8 }];
+    // Byte registers: the bus splits wider accesses into bytes, as QEMU's memory core does for this device.
+    const registers = {
+      base: this.base,
+      length: 8,
+      impl: { min: 1, max: 1 },
+      read: (offset: number) => {
+        const value = this.readRegister(offset);
+        this.updateIrq();
+        return value;
+      },
+      write: (offset: number, _size: number, value: number) => {
+        this.writeRegister(offset, value);
+        this.updateIrq();
+      },
+    } as const;
+    this.resources = { ports: [registers], irqs: [this.irq] };
     this.modemLines = this.currentModemLines();
   }
 
@@ -162,29 +176,6 @@ export class Uart16550 implements PortMappedDevice {
 
   // ---- guest side ----
 
-  ioRead(port: number, size: AccessSize): number {
-    if (!isPortSize(size)) return allOnes(4);
-    // The registers are bytes: wider accesses are split into byte accesses, as QEMU's
-    // memory core does for this device.
-    let value = 0;
-    for (let i = 0; i < size; i++) {
-      const offset = port + i - this.base;
-      const byte = offset >= 0 && offset < 8 ? this.readRegister(offset) : 0xff;
-      value |= byte << (8 * i);
-    }
-    this.updateIrq();
-    return value >>> 0;
-  }
-
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    if (!isPortSize(size)) return;
-    for (let i = 0; i < size; i++) {
-      const offset = port + i - this.base;
-      if (offset >= 0 && offset < 8) this.writeRegister(offset, (value >>> (8 * i)) & 0xff);
-    }
-    this.updateIrq();
-  }
-
   private readRegister(offset: number): number {
     const dlab = (this.lcr & LCR_DLAB) !== 0;
     switch (offset) {
@@ -215,7 +206,7 @@ export class Uart16550 implements PortMappedDevice {
       case SCR:
         return this.scr;
       default:
-        return 0xff; // not a register (ioRead passes offsets 0–7 only)
+        return 0xff; // not a register (the bus passes offsets 0–7 only)
     }
   }
 

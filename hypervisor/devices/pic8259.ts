@@ -1,6 +1,6 @@
-import type { AccessSize, PortDevice } from '../../shared/io-bus.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
 import type { IrqInput } from './irq-input.js';
-import { readBytewise, writeBytewise } from './port-byte-access.js';
+import { bytePortRegions } from './port-byte-access.js';
 
 /**
  * The PC's two Intel 8259A PICs (master at 0x20–0x21, slave at 0xA0–0xA1, slave INT wired to
@@ -210,14 +210,12 @@ export interface PicAcknowledge {
   readonly spurious: boolean;
 }
 
-export class Pic8259 implements PortDevice, IrqInput {
+export class Pic8259 implements Device, IrqInput {
   readonly name = 'pic8259';
-  /** Port ranges to register on the bus: both chips and the ELCR pair. */
-  readonly ports = [
-    { base: 0x20, length: 2 },
-    { base: 0xa0, length: 2 },
-    { base: 0x4d0, length: 2 },
-  ] as const;
+  /** Both chips and the ELCR pair. */
+  readonly resources: DeviceResources = {
+    ports: bytePortRegions([[0x20, 2], [0xa0, 2], [0x4d0, 2]], (p) => this.readByte(p), (p, v) => this.writeByte(p, v)),
+  };
 
   readonly master = new Pic8259Chip(true, MASTER_ELCR_MASK);
   readonly slave = new Pic8259Chip(false, SLAVE_ELCR_MASK);
@@ -270,14 +268,6 @@ export class Pic8259 implements PortDevice, IrqInput {
     if (ack.spurious) this.spuriousCount++;
     this.lastAcknowledge = ack;
     return ack.vector;
-  }
-
-  ioRead(port: number, size: AccessSize): number {
-    return readBytewise(port, size, (p) => this.readByte(p));
-  }
-
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    writeBytewise(port, size, value, (p, v) => this.writeByte(p, v));
   }
 
   private chipAt(port: number): Pic8259Chip | undefined {

@@ -1,7 +1,7 @@
-import type { AccessSize, PortDevice } from '../../shared/io-bus.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
 import { cyclesBetween, nsForCycles, type Clock } from './clock.js';
 import type { IrqInput } from './irq-input.js';
-import { readBytewise, writeBytewise } from './port-byte-access.js';
+import { bytePortRegions } from './port-byte-access.js';
 import type { TimedDevice } from './timed-device.js';
 
 /**
@@ -170,12 +170,11 @@ export interface Pit8254Options {
   irqs?: IrqInput;
 }
 
-export class Pit8254 implements PortDevice, TimedDevice {
+export class Pit8254 implements Device, TimedDevice {
   readonly name = 'pit8254';
-  readonly ports = [
-    { base: 0x40, length: 4 },
-    { base: 0x61, length: 1 },
-  ] as const;
+  readonly resources: DeviceResources = {
+    ports: bytePortRegions([[0x40, 4], [0x61, 1]], (p) => this.readByte(p), (p, v) => this.writeByte(p, v)), irqs: [0],
+  };
 
   private readonly clock: Clock;
   private readonly irqs: IrqInput | undefined;
@@ -231,14 +230,6 @@ export class Pit8254 implements PortDevice, TimedDevice {
   /** OUT of channel `n` now (for tests and the speaker port). */
   output(n: 0 | 1 | 2): boolean {
     return this.channels[n]!.out(this.clock.now());
-  }
-
-  ioRead(port: number, size: AccessSize): number {
-    return readBytewise(port, size, (p) => this.readByte(p));
-  }
-
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    writeBytewise(port, size, value, (p, v) => this.writeByte(p, v));
   }
 
   private readByte(port: number): number {

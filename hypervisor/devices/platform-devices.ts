@@ -1,4 +1,4 @@
-import type { IoBus, PortDevice } from '../../shared/io-bus.js';
+import type { IoBus } from '../../shared/io-bus.js';
 import type { Clock } from './clock.js';
 import { pcCmosImage, type PcCmosConfig } from './cmos-pc-layout.js';
 import { Pic8259 } from './pic8259.js';
@@ -37,15 +37,9 @@ export function createPlatformDevices(options: PlatformDevicesOptions): Platform
   return { pic, pit, rtc, port80, timers: [pit, rtc] };
 }
 
-/** Register every port range of the devices on `bus`. */
-export function registerPlatformDevices(bus: IoBus, devices: PlatformDevices): void {
-  const all: (PortDevice & { ports: readonly { base: number; length: number }[] })[] = [
-    devices.pic,
-    devices.pit,
-    devices.rtc,
-    devices.port80,
-  ];
-  for (const d of all) for (const r of d.ports) bus.registerPorts(r.base, r.length, d);
+/** Attach the devices to the hypervisor's bus (each declares its ports). */
+export function attachPlatformDevices(bus: IoBus, devices: PlatformDevices): void {
+  for (const device of [devices.pic, devices.pit, devices.rtc, devices.port80]) bus.attach(device);
 }
 
 /** The earliest deadline among `timers` (Infinity if none). */

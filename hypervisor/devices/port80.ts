@@ -1,4 +1,4 @@
-import type { AccessSize, PortDevice } from '../../shared/io-bus.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
 
 /**
  * Port 0x80, the POST-code / I/O-delay port. QEMU's pc machine (hw/i386/pc.c, ioport80) drops
@@ -9,22 +9,19 @@ import type { AccessSize, PortDevice } from '../../shared/io-bus.js';
 
 const HISTORY = 256;
 
-export class Port80 implements PortDevice {
+export class Port80 implements Device {
   readonly name = 'port80';
-  readonly ports = [{ base: 0x80, length: 1 }] as const;
+  // A byte port: of a wider write only the byte at 0x80 is a POST code (the bus drops the rest).
+  readonly resources: DeviceResources = {
+    ports: [{ base: 0x80, length: 1, impl: { min: 1, max: 1 }, read: () => 0xff, write: (_o, _s, v) => this.write(v) }],
+  };
 
   /** The last POST code written (low byte), or undefined if none yet. */
   lastCode: number | undefined;
   writes = 0;
   private readonly ring = new Uint8Array(HISTORY);
 
-  ioRead(_port: number, size: AccessSize): number {
-    return size >= 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-  }
-
-  ioWrite(_port: number, _size: AccessSize, value: number): void {
-    // A wider write also covers 0x81..; only the byte at 0x80 is a POST code.
-    const code = value & 0xff;
+  private write(code: number): void {
     this.ring[this.writes % HISTORY] = code;
     this.writes++;
     this.lastCode = code;

@@ -1,8 +1,8 @@
-import type { AccessSize, PortDevice } from '../../shared/io-bus.js';
+import type { Device, DeviceResources } from '../../shared/io-bus.js';
 import { cyclesBetween, floorDiv, nsForCycles, NS_PER_SEC, type Clock } from './clock.js';
 import { CMOS_CENTURY, CMOS_SIZE } from './cmos-pc-layout.js';
 import type { IrqInput } from './irq-input.js';
-import { readBytewise, writeBytewise } from './port-byte-access.js';
+import { bytePortRegions } from './port-byte-access.js';
 import type { TimedDevice } from './timed-device.js';
 
 /**
@@ -72,9 +72,11 @@ export interface RtcCmosOptions {
   irqs?: IrqInput;
 }
 
-export class RtcCmos implements PortDevice, TimedDevice {
+export class RtcCmos implements Device, TimedDevice {
   readonly name = 'rtc-cmos';
-  readonly ports = [{ base: 0x70, length: 2 }] as const;
+  readonly resources: DeviceResources = {
+    ports: bytePortRegions([[0x70, 2]], (p) => this.readByte(p), (p, v) => this.writeByte(p, v)), irqs: [8],
+  };
 
   private readonly clock: Clock;
   private readonly irqs: IrqInput | undefined;
@@ -115,14 +117,6 @@ export class RtcCmos implements PortDevice, TimedDevice {
   currentTime(): number {
     if (this.regB & B_SET) return this.fromRegisters((i) => this.ram[i]!);
     return this.secondsAt(this.clock.now());
-  }
-
-  ioRead(port: number, size: AccessSize): number {
-    return readBytewise(port, size, (p) => this.readByte(p));
-  }
-
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    writeBytewise(port, size, value, (p, v) => this.writeByte(p, v));
   }
 
   nextDeadline(): number {

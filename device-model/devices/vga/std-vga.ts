@@ -13,11 +13,10 @@
  * and the published ranges are fixed when the domain starts).
  */
 import { encodeControlMessage, type ScreenshotMessage } from '../../../shared/control-messages.js';
-import type { IoBus, MmioDevice, PortDevice } from '../../../shared/io-bus.js';
+import type { Device, DeviceResources, IoRegion } from '../../../shared/io-bus.js';
 import { NO_VCPUS, type FlushTargets } from '../../../shared/p2m-flush.js';
-import { STD_VGA_DEVICE, STD_VGA_VENDOR, type VgaConfig } from '../../../shared/vga-config.js';
+import { STD_VGA_BDF, STD_VGA_DEVICE, STD_VGA_VENDOR, type VgaConfig } from '../../../shared/vga-config.js';
 import { PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PciConfigSpace } from '../pci-config-space.js';
-import type { PciHost } from '../pci-host.js';
 import { ChecksumScan, DeviceTrackedScan, MemcmpScan, TrackDirtyVramScan, type DirtyScan } from './dirty-scan.js';
 import { VgaDisplay } from './display.js';
 import { writeScreenshot } from './screenshot.js';
@@ -44,7 +43,8 @@ export interface StdVgaOptions {
   readonly post?: (bytes: Uint8Array) => void;
 }
 
-export class StdVga {
+export class StdVga implements Device {
+  readonly name = 'std-vga';
   readonly vram: Vram;
   readonly regs = new VgaRegisters();
   readonly vbe: VbeDispi;
@@ -57,6 +57,7 @@ export class StdVga {
    * the picture can have changed only if this moved, or the guest wrote VRAM directly.
    */
   changes = 0;
+  private resourceList?: DeviceResources;
 
   constructor(private readonly options: StdVgaOptions) {
     const { vga, counters } = options;
@@ -98,37 +99,35 @@ export class StdVga {
     return this.options.vga.mode === 'trap' || this.options.vga.mode === 'buffered';
   }
 
-  /** Claim the ports, the legacy window, the LFB (trapping modes only) and the PCI function. */
-  register(bus: IoBus, pciHost: PciHost, bdf: number): void {
-    for (const device of [this.regs, this.vbe]) {
-      const counted: PortDevice = {
-        name: device.name,
-        ioRead: (port, size) => device.ioRead(port, size),
-        ioWrite: (port, size, value) => {
-          this.changes++;
-          device.ioWrite(port, size, value);
-        },
-      };
-      for (const r of device.portRanges) bus.registerPorts(r.base, r.length, counted);
-    }
-    bus.registerMmio(LEGACY_WINDOW_BASE, LEGACY_WINDOW_BYTES, this.countWrites(this.window));
-    // In the shared modes the guest writes VRAM itself and the hypervisor sends no LFB request.
-    if (this.lfbEmulated) bus.registerMmio(this.lfb.base, this.lfb.length, this.countWrites(this.lfb));
-    pciHost.register(bdf, this.pci);
+  /**
+   * The ports, the legacy window, the LFB (trapping modes only: in the shared modes the guest
+   * writes VRAM itself and the hypervisor sends no LFB request) and the PCI function at 00:02.0.
+   * Every write through them counts as a change the next refresh must look at.
+   */
+  get resources(): DeviceResources {
+    this.resourceList ??= {
+      ports: [...this.regs.regions, this.vbe.region].map((r) => this.countWrites(r)),
+      mmio: [this.window, ...(this.lfbEmulated ? [this.lfb] : [])].map((r) => this.countWrites(r)),
+      pci: [{ sbdf: STD_VGA_BDF, config: this.pci }],
+    };
+    return this.resourceList;
   }
 
-  private countWrites(device: MmioDevice): MmioDevice {
+  private countWrites(region: IoRegion): IoRegion {
     const bump = (): void => void this.changes++;
     return {
-      name: device.name,
-      mmioRead: (addr, size) => device.mmioRead(addr, size),
-      mmioWrite: (addr, size, value) => {
+      base: region.base,
+      length: region.length,
+      valid: region.valid,
+      impl: region.impl,
+      read: (offset, size) => region.read(offset, size),
+      write: (offset, size, value) => {
         bump();
-        device.mmioWrite(addr, size, value);
+        region.write(offset, size, value);
       },
-      mmioFill: device.mmioFill && ((...a) => (bump(), device.mmioFill!(...a))),
-      mmioCopyIn: device.mmioCopyIn && ((...a) => (bump(), device.mmioCopyIn!(...a))),
-      mmioCopyOut: device.mmioCopyOut && ((...a) => device.mmioCopyOut!(...a)),
+      fill: region.fill && ((...a) => (bump(), region.fill!(...a))),
+      copyIn: region.copyIn && ((...a) => (bump(), region.copyIn!(...a))),
+      copyOut: region.copyOut && ((...a) => region.copyOut!(...a)),
     };
   }
 

@@ -18,8 +18,7 @@
  *  - BANK: the 64 KiB piece of VRAM the 0xA0000 window shows, masked to the VRAM size.
  *  - VIDEO_MEMORY_64K (index 0xA) reads VRAM in 64 KiB units (256); higher indexes read 0.
  */
-import type { AccessSize } from '../../../shared/io-bus.js';
-import type { PortClaim, PortMappedDevice } from '../device-effects.js';
+import type { AccessSize, IoRegion } from '../../../shared/io-bus.js';
 import type { VgaRegisters } from './vga-registers.js';
 import type { Vram } from './vram.js';
 
@@ -53,10 +52,15 @@ export const VBE_MAX_XRES = 16000;
 export const VBE_MAX_YRES = 12000;
 export const VBE_MAX_BPP = 32;
 
-export class VbeDispi implements PortMappedDevice {
+export class VbeDispi {
   readonly name = 'vbe-dispi';
   // The hypervisor forwards an access only if the device model claims every port it covers.
-  readonly portRanges: readonly PortClaim[] = [{ base: VBE_DISPI_INDEX_PORT, length: 3 }];
+  readonly region: IoRegion = {
+    base: VBE_DISPI_INDEX_PORT,
+    length: 3,
+    read: (offset, size) => this.read(offset, size),
+    write: (offset, size, value) => this.write(offset, size, value),
+  };
   private readonly regs = new Uint16Array(VBE_REGISTERS);
   private index = 0;
   /** Bytes per line of the current mode (valid while enabled). */
@@ -109,16 +113,16 @@ export class VbeDispi implements PortMappedDevice {
     return 0;
   }
 
-  ioRead(port: number, size: AccessSize): number {
-    if (port === VBE_DISPI_INDEX_PORT) {
+  private read(offset: number, size: AccessSize): number {
+    if (offset === 0) {
       // A 32-bit access covers both 16-bit registers, index in the low half.
       return size === 4 ? (this.index | (this.register(this.index) << 16)) >>> 0 : this.index & sizeMask(size);
     }
     return this.register(this.index) & sizeMask(size);
   }
 
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    if (port === VBE_DISPI_INDEX_PORT) {
+  private write(offset: number, size: AccessSize, value: number): void {
+    if (offset === 0) {
       this.index = value & 0xffff;
       if (size === 4) this.writeRegister(this.index, value >>> 16);
       return;

@@ -18,8 +18,7 @@
  * (graphics, 64 KiB window at 0xA0000, CRTC width/height/offset) after every write, and uses a
  * private copy of the sequencer with chain-4 and all planes on; `applyVbeMode` does the same.
  */
-import type { AccessSize } from '../../../shared/io-bus.js';
-import type { PortClaim, PortMappedDevice } from '../device-effects.js';
+import type { AccessSize, IoRegion } from '../../../shared/io-bus.js';
 import { VgaDac } from './vga-dac.js';
 
 // Register indexes the rest of the VGA reads.
@@ -72,15 +71,24 @@ const MODE3_AR = [
   0x00,
 ];
 
-export class VgaRegisters implements PortMappedDevice {
+/** QEMU's VGA ports are byte ports: the bus splits a wider access into consecutive ports. */
+const VGA_PORT_RANGES = [
+  [0x3b4, 2],
+  [0x3ba, 1],
+  [0x3c0, 16],
+  [0x3d4, 2],
+  [0x3da, 1],
+] as const;
+
+export class VgaRegisters {
   readonly name = 'vga-registers';
-  readonly portRanges: readonly PortClaim[] = [
-    { base: 0x3b4, length: 2 },
-    { base: 0x3ba, length: 1 },
-    { base: 0x3c0, length: 16 },
-    { base: 0x3d4, length: 2 },
-    { base: 0x3da, length: 1 },
-  ];
+  readonly regions: readonly IoRegion[] = VGA_PORT_RANGES.map(([base, length]) => ({
+    base,
+    length,
+    impl: { min: 1, max: 1 },
+    read: (offset: number) => this.readByte(base + offset),
+    write: (offset: number, _size: AccessSize, value: number) => this.writeByte(base + offset, value),
+  }));
   readonly dac = new VgaDac();
   /** Sequencer as the guest programmed it. */
   readonly sr = new Uint8Array(8);
@@ -113,17 +121,6 @@ export class VgaRegisters implements PortMappedDevice {
   /** The sequencer register memory access and the display use (VBE's copy while VBE is on). */
   seq(index: number): number {
     return this.vbeActive ? this.srVbe[index]! : this.sr[index]!;
-  }
-
-  ioRead(port: number, size: AccessSize): number {
-    // QEMU's VGA ports are byte ports; a wider access reads consecutive ports.
-    let value = this.readByte(port);
-    for (let i = 1; i < size; i++) value |= this.readByte(port + i) << (8 * i);
-    return value >>> 0;
-  }
-
-  ioWrite(port: number, size: AccessSize, value: number): void {
-    for (let i = 0; i < size; i++) this.writeByte(port + i, (value >>> (8 * i)) & 0xff);
   }
 
   /** Misc output bit 0 selects which CRTC/status ports answer. */
