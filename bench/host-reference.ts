@@ -57,13 +57,22 @@ function referenceChecksum(): number {
   return referenceWork();
 }
 
-/** Time one reference slice, ms (the module's load already ran it once, so it is warm). */
-export function measureReference(): number {
+export interface ReferenceTiming {
+  /** Wall time of the slice, ms. */
+  wallMs: number;
+  /** CPU time the process spent on it, ms (only the main thread runs then). */
+  cpuMs: number;
+}
+
+/** Time one reference slice (the module's load already ran it once, so it is warm). */
+export function measureReference(): ReferenceTiming {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const sum = referenceWork();
-  const ms = performance.now() - t0;
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   if (sum !== REFERENCE_CHECKSUM) throw new Error(`host reference slice gave ${sum}, expected ${REFERENCE_CHECKSUM}`);
-  return ms;
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 export const REFERENCE_DESCRIPTION = `host slice: sieve of ${SIEVE_SIZE} and CRC-32 of ${CRC_BYTES} pseudo-random bytes on the main thread`;

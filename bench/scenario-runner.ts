@@ -16,7 +16,7 @@ import { Domain, type DomainOutcome } from '../toolstack/domain.js';
 import { readGuestImage } from '../toolstack/elf-loader.js';
 import { describeOutcome } from '../toolstack/run-stats.js';
 import { modelTime, totalExits, type CostProfile, type Counters } from './cost-model.js';
-import { measureReference } from './host-reference.js';
+import { measureReference, type ReferenceTiming } from './host-reference.js';
 import { guestImagePath, REPO_ROOT } from './repo-paths.js';
 import { readInputScript } from '../device-model/input-script.js';
 import type { ScenarioResult } from './results-schema.js';
@@ -39,9 +39,12 @@ export function flattenCounters(c: { vcpus: Record<string, number>[]; dm: Record
 export interface TrialRecord {
   outcome: DomainOutcome;
   wallMs: number;
+  /** CPU time of the whole process (every thread) over the measured window. */
   hostCpuMs: number;
   counters: Counters;
   referenceMs: number;
+  /** The reference slice's CPU time (0 when unknown, as in old fixtures). */
+  referenceCpuMs: number;
   screenshot?: string;
   /** The neighbours' counters over the measured run, summed over neighbours. */
   neighbourCounters?: Counters;
@@ -64,9 +67,10 @@ export interface RunnerOptions {
 
 class TrialFailure extends Error {}
 
-/** Several reference slices, fastest kept: the least disturbed measure of the machine's speed now. */
-function referenceNow(): number {
-  return Math.min(measureReference(), measureReference(), measureReference());
+/** Several reference slices, fastest kept (wall and CPU apart): the least disturbed measure of the machine's speed now. */
+function referenceNow(): ReferenceTiming {
+  const runs = [measureReference(), measureReference(), measureReference()];
+  return { wallMs: Math.min(...runs.map((r) => r.wallMs)), cpuMs: Math.min(...runs.map((r) => r.cpuMs)) };
 }
 
 /** Counters of several domains added up (neighbours). */
@@ -102,7 +106,7 @@ const SETTLE_REFRESHES = 3;
 
 /** One run of every domain of the scenario; the first domain's figures are returned. */
 export async function runTrial(scenario: Scenario, screenshot?: string): Promise<TrialRecord> {
-  const referenceMs = referenceNow();
+  const reference = referenceNow();
   const domains = scenario.domains.map((spec, i) => {
     const image = readGuestImage(guestImagePath(spec.guest), { ramBytes: spec.memoryMiB * 2 ** 20 });
     return new Domain(
@@ -146,7 +150,7 @@ export async function runTrial(scenario: Scenario, screenshot?: string): Promise
       await new Promise((r) => setTimeout(r, settleMs));
     }
     // The measured window: from the measured domain's start, or from its ready line.
-    const window = { wallMs: 0, counters: {} as Counters, neighbours: sumCounters(neighbours) };
+    const window = { wallMs: 0, counters: {} as Counters, neighbours: sumCounters(neighbours), cpu: undefined as NodeJS.CpuUsage | undefined };
     const measuredReady = scenario.domains[0]!.readyLine;
     let windowOpened = measuredReady === undefined;
     if (measuredReady !== undefined) {
@@ -157,6 +161,7 @@ export async function runTrial(scenario: Scenario, screenshot?: string): Promise
         window.wallMs = measured.wallMs();
         window.counters = flattenCounters(measured.counters());
         window.neighbours = sumCounters(neighbours);
+        window.cpu = process.cpuUsage();
         windowOpened = true;
       });
     }
@@ -165,7 +170,7 @@ export async function runTrial(scenario: Scenario, screenshot?: string): Promise
     const outcome = await Promise.race([measured.outcome(), timedOut]);
     const wallMs = measured.wallMs() - window.wallMs;
     const neighbourCounters = neighbours.length ? subtractCounters(sumCounters(neighbours), window.neighbours) : undefined;
-    const cpu = process.cpuUsage(cpu0);
+    const cpu = process.cpuUsage(window.cpu ?? cpu0);
     if (outcome === 'timeout') throw new TrialFailure(`timed out after ${scenario.timeoutMs} ms`);
     if (outcome.kind !== 'debug-exit' || outcome.status !== scenario.expectStatus) {
       throw new TrialFailure(`ended with ${describeOutcome(outcome)}, expected debug-exit status ${scenario.expectStatus}`);
@@ -177,7 +182,8 @@ export async function runTrial(scenario: Scenario, screenshot?: string): Promise
       wallMs,
       hostCpuMs: (cpu.user + cpu.system) / 1000,
       counters: subtractCounters(flattenCounters(measured.counters()), window.counters),
-      referenceMs,
+      referenceMs: reference.wallMs,
+      referenceCpuMs: reference.cpuMs,
       screenshot: screenshot && existsSync(screenshot) ? screenshot : undefined,
       ...(neighbourCounters ? { neighbourCounters } : {}),
     };
@@ -200,6 +206,8 @@ function trialTimings(t: TrialRecord, frames: number | undefined): Record<string
     host_cpu_ms: t.hostCpuMs,
     ratio_to_reference: t.wallMs / t.referenceMs,
     reference_ms: t.referenceMs,
+    // The gate's figure: CPU time, which a busy neighbour delays but does not add to (README).
+    ...(t.referenceCpuMs > 0 ? { cpu_ratio_to_reference: t.hostCpuMs / t.referenceCpuMs, reference_cpu_ms: t.referenceCpuMs } : {}),
     mips: t.wallMs > 0 ? (c.instructions ?? 0) / t.wallMs / 1000 : 0,
   };
   if ((c.ioreq_sync ?? 0) > 0 && c.ioreq_wait_ns !== undefined) out.ioreq_round_trip_us = c.ioreq_wait_ns / c.ioreq_sync! / 1000;

@@ -16,8 +16,8 @@ const OPTS = { threshold: 0.05, timeThreshold: 0.1 };
 const vga = scenario({ name: 'vga-fill-shared', vga: 'shared', frames: 30, varyingCounters: DISPLAY_VARYING });
 const RATIOS = [10.2, 10.0, 10.4];
 
-function run(exitsPerFrame: number, ratios = RATIOS, tweak?: Parameters<typeof trials>[2]) {
-  return results([summarized(vga, trials(vgaCounters(30, exitsPerFrame), ratios, tweak))]);
+function run(exitsPerFrame: number, ratios = RATIOS, tweak?: Parameters<typeof trials>[2], cpuRatios?: number[]) {
+  return results([summarized(vga, trials(vgaCounters(30, exitsPerFrame), ratios, tweak, cpuRatios))]);
 }
 
 function write(name: string, data: unknown): string {
@@ -27,11 +27,11 @@ function write(name: string, data: unknown): string {
 }
 
 describe('compare (library)', () => {
-  test('an unchanged run has no regression and lists nothing but the time row', () => {
+  test('an unchanged run has no regression and lists nothing but the time rows', () => {
     const r = compareResults(run(0), run(0), OPTS);
     expect(r.regressions).toEqual([]);
-    expect(r.rows.map((x) => x.metric)).toEqual(['wall time / host reference']);
-    expect(r.rows[0]!.verdict).toBe('same');
+    expect(r.rows.map((x) => x.metric)).toEqual(['CPU time / host reference', 'wall time / host reference']);
+    expect(r.rows.map((x) => x.verdict)).toEqual(['same', 'same']);
   });
 
   test('one extra exit per frame is a regression in the exits and ioreqs; the modeled time rise is listed', () => {
@@ -87,8 +87,24 @@ describe('compare (library)', () => {
     expect(slightly.rows.find((x) => x.metric === 'instructions')!.verdict).toBe('changed');
   });
 
-  test('wall time: clearly slower trials fail, noisy ones within the interval do not', () => {
-    expect(compareResults(run(0), run(0, [13.1, 12.9, 13.4]), OPTS).regressions.map((x) => x.metric)).toEqual(['wall time / host reference']);
+  test('CPU time is judged and wall time listed: a busy neighbour stretching wall time alone fails nothing', () => {
+    const loaded = compareResults(run(0), run(0, [16.0, 15.2, 17.9], undefined, RATIOS), OPTS);
+    expect(loaded.regressions).toEqual([]);
+    const wall = loaded.rows.find((x) => x.metric === 'wall time / host reference')!;
+    expect([wall.verdict, wall.detail]).toEqual(['note', 'listed: CPU time is judged']);
+    // A slower simulator uses more CPU: that fails, however the wall clock went.
+    const slower = compareResults(run(0), run(0, RATIOS, undefined, [13.1, 12.9, 13.4]), OPTS);
+    expect(slower.regressions.map((x) => x.metric)).toEqual(['CPU time / host reference']);
+  });
+
+  test('wall time is judged when a run has no CPU figures (results from before they existed)', () => {
+    const old = run(0);
+    for (const s of old.scenarios) delete s.timings.cpu_ratio_to_reference;
+    expect(compareResults(old, run(0, [13.1, 12.9, 13.4]), OPTS).regressions.map((x) => x.metric)).toEqual(['wall time / host reference']);
+  });
+
+  test('time: clearly slower trials fail, noisy ones within the interval do not', () => {
+    expect(compareResults(run(0), run(0, [13.1, 12.9, 13.4]), OPTS).regressions.map((x) => x.metric)).toEqual(['CPU time / host reference']);
     // One slow outlier out of three: the interval straddles the threshold.
     expect(compareResults(run(0), run(0, [10.1, 14.0, 10.3]), OPTS).regressions).toEqual([]);
     expect(compareResults(run(0), run(0, [7.0, 7.1, 6.9]), OPTS).rows[0]!.verdict).toBe('improvement');

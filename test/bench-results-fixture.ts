@@ -16,12 +16,20 @@ export function scenario(fields: Record<string, unknown>): Scenario {
   return parseScenarioFile(JSON.stringify([{ description: 'synthetic', sets: ['vga'], guest: 'vga-fill', ...fields }]), 'synthetic.json')[0]!;
 }
 
-/** Trials with the given counters (each trial's counters may be tweaked) and wall-time ratios. */
-export function trials(counters: Record<string, number>, ratios: number[], tweak?: (i: number, c: Record<string, number>) => void): TrialRecord[] {
+/**
+ * Trials with the given counters (each trial's counters may be tweaked), wall-time ratios and
+ * CPU-time ratios to the reference (by default the wall ratios: a quiet machine).
+ */
+export function trials(
+  counters: Record<string, number>,
+  ratios: number[],
+  tweak?: (i: number, c: Record<string, number>) => void,
+  cpuRatios: number[] = ratios,
+): TrialRecord[] {
   return ratios.map((ratio, i) => {
     const c = { ...counters };
     tweak?.(i, c);
-    return { outcome: { kind: 'debug-exit', status: 1 }, wallMs: ratio * 40, hostCpuMs: ratio * 60, counters: c, referenceMs: 40 };
+    return { outcome: { kind: 'debug-exit', status: 1 }, wallMs: ratio * 40, hostCpuMs: cpuRatios[i]! * 40, counters: c, referenceMs: 40, referenceCpuMs: 40 };
   });
 }
 
