@@ -130,6 +130,7 @@ async function runBench(words: string[], o: BenchOptions, out: NodeJS.WriteStrea
       screenshotDir: path.join(reportDir, 'screenshots'),
       onProgress: (e) => progress.onProgress(e),
       interleave: o.interleave === true,
+      steady: !o.ci,
     });
   } finally {
     progress.stop();

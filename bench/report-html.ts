@@ -11,7 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { distanceFromPublished, publishedText, reproductions } from './reproduction.js';
-import { formatEnvironment, formatCount, formatMs, formatNeighbourTable, formatScanReport, formatVgaTable } from './report-markdown.js';
+import { formatCount, formatMs } from './report-format.js';
+import { formatHeadline } from './report-headline.js';
+import { formatEnvironment, formatNeighbourTable, formatScanReport, formatVgaTable } from './report-markdown.js';
 import type { BenchResults, ScenarioResult } from './results-schema.js';
 
 const require = createRequire(import.meta.url);
@@ -151,7 +153,8 @@ export function markdownTablesToHtml(md: string): string {
       continue;
     }
     flush();
-    if (line.trim()) out.push(`<p>${esc(line)}</p>`);
+    // Lead-in lines keep their **bold** and `code` spans.
+    if (line.trim()) out.push(`<p>${esc(line).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>').replace(/`(.+?)`/g, '<code>$1</code>')}</p>`);
   }
   flush();
   return out.join('\n');
@@ -160,11 +163,17 @@ export function markdownTablesToHtml(md: string): string {
 function extraSections(r: BenchResults): string {
   const parts: string[] = [];
   const vga = formatVgaTable(r);
-  if (vga) parts.push(`<h2>VGA: per frame</h2>\n${markdownTablesToHtml(vga)}`);
+  if (vga) parts.push(`<h2>VGA: per frame, whole runs</h2>\n${markdownTablesToHtml(vga)}`);
   const neighbours = formatNeighbourTable(r);
   if (neighbours) parts.push(`<h2>Neighbours</h2>\n${markdownTablesToHtml(neighbours)}`);
   if (r.scan) parts.push(`<h2>Dirty-scan strategies (synthetic VRAM)</h2>\n${markdownTablesToHtml(formatScanReport(r.scan))}`);
   return parts.join('\n');
+}
+
+function headline(r: BenchResults): string {
+  const md = formatHeadline(r);
+  if (!md) return '<p class="note">No VGA scenario with a frame count in this run (the default and vga sets have them).</p>';
+  return markdownTablesToHtml(md);
 }
 
 function screenshots(r: BenchResults): string {
@@ -241,7 +250,11 @@ export function renderHtmlReport(r: BenchResults): string {
 <body>
 <h1>hvmsim bench</h1>
 <p>${esc(`${r.scenarios.filter((s) => s.status === 'ok').length} scenarios, ${r.trials} trials each after ${r.warmup} warm-up; ${r.environment.date}`)}</p>
-<h2>Results</h2>
+<h2 id="headline">The VGA designs side by side</h2>
+${headline(r)}
+<h2>Published results reproduced</h2>
+${reproductionTable(r)}
+<h2>All scenarios</h2>
 ${resultsTable(r)}
 ${extraSections(r)}
 <h2>Charts</h2>
@@ -251,8 +264,6 @@ ${chart('chart-frames-per-second', 'Frames per second', empty(data.framesPerSeco
 ${chart('chart-measured-vs-modeled', 'Measured vs modeled time', 'hvmsim wall time beside Σ counters x costs per profile')}
 ${chart('chart-scan-vs-dirty', 'Scan cost against dirty fraction', data.scanVsDirty.log ? 'points: VGA scenarios; lines: scan benchmark on synthetic VRAM' : empty(data.scanVsDirty.series.length, 'scenario with display counters'))}
 </div>
-<h2>Published results reproduced</h2>
-${reproductionTable(r)}
 <h2>Final frames</h2>
 ${screenshots(r)}
 <h2>Cost models</h2>

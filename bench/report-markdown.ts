@@ -6,20 +6,9 @@
 import { modelTime, type CostProfile } from './cost-model.js';
 import { distanceFromPublished, publishedText, reproductions } from './reproduction.js';
 import type { BenchResults, ScanBenchResults, ScenarioResult } from './results-schema.js';
+import { formatCount, formatFineMs, formatMs } from './report-format.js';
+import { formatHeadline } from './report-headline.js';
 import { STRATEGY_MODE } from './scan-strategies.js';
-
-export function formatCount(v: number | undefined): string {
-  if (v === undefined || Number.isNaN(v)) return '-';
-  if (Math.abs(v) >= 1e9) return `${(v / 1e9).toFixed(2)}G`;
-  if (Math.abs(v) >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
-  if (Math.abs(v) >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
-  return Number.isInteger(v) ? String(v) : v.toFixed(2);
-}
-
-export function formatMs(v: number | undefined): string {
-  if (v === undefined || Number.isNaN(v)) return '-';
-  return v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(3);
-}
 
 function pct(v: number | undefined): string {
   return v === undefined || Number.isNaN(v) ? '-' : `${(v * 100).toFixed(1)}%`;
@@ -121,11 +110,6 @@ export function formatProblems(r: BenchResults): string {
 }
 
 /** Milliseconds to three significant digits, for figures from microseconds to seconds. */
-export function formatFineMs(v: number | undefined): string {
-  if (v === undefined || Number.isNaN(v)) return '-';
-  return v >= 100 ? v.toFixed(0) : v.toPrecision(3);
-}
-
 function ratio(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '-' : `${v >= 10 ? v.toFixed(0) : v.toFixed(2)}x`;
 }
@@ -264,15 +248,19 @@ export function formatScanReport(scan: ScanBenchResults): string {
   return out.join('\n');
 }
 
+/** The order every report keeps: the VGA designs side by side, the published results, then the details. */
 export function formatMarkdownReport(r: BenchResults): string {
-  const parts = ['# hvmsim bench', '', formatResultsTable(r)];
+  const parts = ['# hvmsim bench'];
+  const headline = formatHeadline(r);
+  if (headline) parts.push('', '## The VGA designs side by side', '', headline);
+  const repro = formatReproductions(r);
+  if (repro) parts.push('', '## Published results reproduced', '', repro);
+  parts.push('', '## All scenarios', '', formatResultsTable(r));
   const vga = formatVgaTable(r);
-  if (vga) parts.push('', '## VGA: per frame', '', vga);
+  if (vga) parts.push('', '## VGA: per frame, whole runs', '', vga);
   const neighbours = formatNeighbourTable(r);
   if (neighbours) parts.push('', '## Neighbours', '', neighbours);
   if (r.scan) parts.push('', '## Dirty-scan strategies (synthetic VRAM)', '', formatScanReport(r.scan));
-  const repro = formatReproductions(r);
-  if (repro) parts.push('', '## Published results reproduced', '', repro);
   const problems = formatProblems(r);
   if (problems) parts.push('', '## Problems', '', problems);
   parts.push('', '## Environment', '', formatEnvironment(r));

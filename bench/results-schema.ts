@@ -66,6 +66,19 @@ const scenarioResultSchema = z.object({
   timings: z.record(z.string(), summarySchema),
   screenshot: z.string().optional(),
   /**
+   * Steady-state figures per frame, from the difference of the full and the short run
+   * (scenario.steady): counters (the lower median over trials), modeled ms per profile, and
+   * timings (wall, CPU, device-model ms per frame) summarised over trials.
+   */
+  steady: z
+    .object({
+      frames: z.number(),
+      counters: z.record(z.string(), z.number()),
+      modeledMs: z.record(z.string(), z.number()),
+      timings: z.record(z.string(), summarySchema),
+    })
+    .optional(),
+  /**
    * The neighbour domains' counters over the measured domain's run (summed over neighbours, the
    * lower median over trials): what they made the host do meanwhile, for the cost model.
    */

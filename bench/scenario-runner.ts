@@ -48,6 +48,15 @@ export interface TrialRecord {
   screenshot?: string;
   /** The neighbours' counters over the measured run, summed over neighbours. */
   neighbourCounters?: Counters;
+  /** The short run of a steady-state scenario (scenario.steady), taken right after this one. */
+  short?: { wallMs: number; hostCpuMs: number; counters: Counters };
+}
+
+/** The scenario as its short run: the measured guest's command line and frames from `steady`. */
+export function shortRun(s: Scenario): Scenario {
+  const steady = s.steady!;
+  const [first, ...rest] = s.domains;
+  return { ...s, frames: steady.frames, steady: undefined, screenshot: false, domains: [{ ...first!, cmdline: steady.cmdline }, ...rest] };
 }
 
 export type ProgressEvent =
@@ -63,6 +72,8 @@ export interface RunnerOptions {
   /** Where VGA scenarios' final frames go (scenario.screenshot); none when absent. */
   screenshotDir?: string;
   onProgress?: (e: ProgressEvent) => void;
+  /** Take the short runs of steady-state scenarios (default true; the CI gate judges whole runs only). */
+  steady?: boolean;
 }
 
 class TrialFailure extends Error {}
@@ -284,6 +295,7 @@ export function summarizeTrials(s: Scenario, trials: TrialRecord[], profiles: Co
   const modeled: ScenarioResult['modeled'] = {};
   for (const p of profiles) modeled[p.name] = modelTime(counters, p);
   const shot = trials.map((t) => t.screenshot).find((x) => x !== undefined);
+  const steady = steadyFigures(s, trials, profiles);
   const neighbourTrials = trials.map((t) => t.neighbourCounters).filter((c): c is Counters => c !== undefined);
   const neighbours = neighbourTrials.length ? { domains: s.domains.length - 1, counters: lowerMedians(neighbourTrials) } : undefined;
   return {
@@ -297,8 +309,43 @@ export function summarizeTrials(s: Scenario, trials: TrialRecord[], profiles: Co
     modeled,
     timings,
     ...(shot ? { screenshot: shot } : {}),
+    ...(steady ? { steady } : {}),
     ...(neighbours ? { neighbours } : {}),
   };
+}
+
+/**
+ * Per-frame figures of the steady state: (full run − short run) / (frames − short frames), per
+ * trial, so that boot, set-up and the final read-back, which both runs share, cancel out.
+ */
+function steadyFigures(s: Scenario, trials: TrialRecord[], profiles: CostProfile[]): ScenarioResult['steady'] {
+  if (!s.steady || s.frames === undefined || !trials.length || trials.some((t) => t.short === undefined)) return undefined;
+  const df = s.frames - s.steady.frames;
+  const perFrame = trials.map((t) => {
+    const c: Counters = {};
+    for (const [k, v] of Object.entries(subtractCounters(t.counters, t.short!.counters))) c[k] = v / df;
+    return c;
+  });
+  const counters: Counters = {};
+  for (const n of new Set(perFrame.flatMap((c) => Object.keys(c)))) {
+    if (isTimingCounter(n)) continue;
+    const values = perFrame.map((c) => c[n] ?? 0).sort((a, b) => a - b);
+    counters[n] = values[(values.length - 1) >> 1]!;
+  }
+  const per = trials.map((t, i) => {
+    const wall = (t.wallMs - t.short!.wallMs) / df;
+    return {
+      wall_ms_per_frame: wall,
+      cpu_ms_per_frame: (t.hostCpuMs - t.short!.hostCpuMs) / df,
+      dm_ms_per_frame: dmMs(perFrame[i]!),
+      frames_per_s: wall > 0 ? 1000 / wall : 0,
+    };
+  });
+  const timings: Record<string, ReturnType<typeof summarize>> = {};
+  for (const k of Object.keys(per[0]!) as (keyof (typeof per)[0])[]) timings[k] = summarize(per.map((p) => p[k]));
+  const modeledMs: Record<string, number> = {};
+  for (const p of profiles) modeledMs[p.name] = modelTime(counters, p).totalMs;
+  return { frames: df, counters, modeledMs, timings };
 }
 
 /** Per counter, the lower median over trials (a value some trial really counted). */
@@ -338,6 +385,10 @@ class ScenarioTrials {
     const shot = !warmup && i === total - 1 && s.screenshot && opts.screenshotDir ? screenshotPath(opts.screenshotDir, s.name) : undefined;
     try {
       const r = await runTrial(s, shot);
+      if (s.steady && !warmup && opts.steady !== false) {
+        const short = await runTrial(shortRun(s));
+        r.short = { wallMs: short.wallMs, hostCpuMs: short.hostCpuMs, counters: short.counters };
+      }
       opts.onProgress?.({ kind: 'trial-done', scenario: s.name, trial, trials: count, warmup, wallMs: r.wallMs });
       if (!warmup) this.records.push(r);
     } catch (e) {

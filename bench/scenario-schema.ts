@@ -69,6 +69,12 @@ export const scenarioSchema = z
     domains: z.array(domainSchema).min(1).max(16).optional(),
     /** Frames the (VGA) guest draws, for per-frame figures; display frames are used when absent. */
     frames: z.int().min(1).optional(),
+    /**
+     * Steady-state per-frame figures: each trial also runs the measured guest with this shorter
+     * command line (drawing `frames` frames), and per-frame figures are the difference of the two
+     * runs divided by the difference in frames, so boot, set-up and read-back cancel out.
+     */
+    steady: z.strictObject({ cmdline: z.string().max(1000), frames: z.int().min(0) }).optional(),
     /** An input script (mouse/keyboard) for a later issue: accepted and checked to exist now. */
     inputs: z.string().min(1).optional(),
     /** Ask the device model for a PNG of the final frame (VGA scenarios), shown in the report. */
@@ -94,6 +100,9 @@ export const scenarioSchema = z
     }
     if (s.domains?.[0]?.count !== undefined && s.domains[0].count !== 1) {
       ctx.addIssue({ code: 'custom', path: ['domains', 0, 'count'], message: 'the first domain is the measured one: its count must be 1' });
+    }
+    if (s.steady && (s.frames === undefined || s.steady.frames >= s.frames)) {
+      ctx.addIssue({ code: 'custom', path: ['steady', 'frames'], message: 'the short run must draw fewer frames than "frames"' });
     }
     if (s.reproduces?.metric !== 'dm-cpu-share' && s.reproduces && !s.reproduces.relativeTo) {
       ctx.addIssue({ code: 'custom', path: ['reproduces', 'relativeTo'], message: `metric ${s.reproduces.metric} needs "relativeTo"` });

@@ -32,12 +32,54 @@ describe('VGA table', () => {
     expect(table).toMatch(/^\| fill-trap \| vga-fill \| trap \| 4 \| 5\.00 \| [\d.]+ \| 1000 \| 2\.00 \| 800 \| 4\.00x \|$/m);
     expect(table).toMatch(/^\| fill-shared \| .* \| 1\.00x \|$/m);
     expect(table).toMatch(/^\| fill-dirty \| .* \| 0\.50x \|$/m);
-    expect(formatMarkdownReport(r)).toContain('## VGA: per frame');
+    expect(formatMarkdownReport(r)).toContain('## VGA: per frame, whole runs');
   });
 
   test('no shared counterpart in the run: no ratio rather than a wrong one', () => {
     const table = formatVgaTable(results([vgaRun('fill-trap', 'trap', undefined, 800)]));
     expect(table).toMatch(/\| fill-trap \| .* \| 800 \| - \|$/m);
+  });
+});
+
+describe('steady state and the headline', () => {
+  /** A 10-frame run and its 2-frame short run: `perFrame` exits and ms per frame on top of `setup`. */
+  function steadyRun(name: string, vga: string, scan: string | undefined, exitsPerFrame: number, msPerFrame: number) {
+    const fields: Record<string, unknown> = { name, guest: 'vga-sparse', cmdline: 'frames=10', vga, frames: 10, steady: { cmdline: 'frames=2', frames: 2 } };
+    if (scan) fields.scan = scan;
+    const at = (frames: number) => ({ ...vgaCounters(frames, exitsPerFrame), instructions: 1_000_000 + 50_000 * frames });
+    const records = trials(at(10), [(300 + 10 * msPerFrame) / 40, (300 + 10 * msPerFrame) / 40, (300 + 10 * msPerFrame) / 40]);
+    for (const t of records) t.short = { wallMs: 300 + 2 * msPerFrame, hostCpuMs: 300 + 2 * msPerFrame, counters: at(2) };
+    return summarized(scenario(fields), records);
+  }
+
+  test('per-frame figures are the difference of the two runs over the difference in frames', () => {
+    const s = steadyRun('sparse-trap', 'trap', undefined, 1000, 20);
+    expect(s.steady!.frames).toBe(8);
+    // Set-up (60 exits, 300 ms) cancels: exactly the per-frame work remains.
+    expect(s.steady!.counters.exit_io).toBe(1000);
+    expect(s.steady!.counters.instructions).toBe(50_000);
+    expect(s.steady!.timings.wall_ms_per_frame!.median).toBeCloseTo(20, 9);
+    expect(s.steady!.timings.frames_per_s!.median).toBeCloseTo(50, 9);
+    // Modeled per frame: the cost model over the per-frame counters.
+    expect(s.steady!.modeledMs[OLD.name]).toBeCloseTo(modelTime(s.steady!.counters, OLD).totalMs, 9);
+    // Whole-run figures would have counted the set-up: 1006 exits per frame.
+    expect(s.derived.exits_per_frame).toBe(1006);
+  });
+
+  test('the headline lists the designs of one guest side by side, in design order, first in the report', () => {
+    const r = results([
+      steadyRun('sparse-dirty', 'shared-dirty', undefined, 2, 1),
+      steadyRun('sparse-trap', 'trap', undefined, 1000, 20),
+      steadyRun('sparse-shared', 'shared', 'memcmp', 0, 4),
+      steadyRun('sparse-buffered', 'buffered', undefined, 1000, 5),
+    ]);
+    const md = formatMarkdownReport(r);
+    expect(md.indexOf('## The VGA designs side by side')).toBeLessThan(md.indexOf('## All scenarios'));
+    expect(md).toContain('**vga-sparse** `frames=10` — per frame, steady state over 8 frames:');
+    const rows = md.split('\n').filter((l) => /^\| (trap|buffered|shared\/memcmp|shared-dirty) \|/.test(l));
+    expect(rows.map((l) => l.split(' | ')[0]!.slice(2))).toEqual(['trap', 'buffered', 'shared/memcmp', 'shared-dirty']);
+    expect(rows[0]).toMatch(/^\| trap \| 1000 \| 1000 \| .* \| 20\.0 \| [\d.]+ \| 1\.00x \|$/);
+    expect(rows[3]).toMatch(/\| 1\.00 \| [\d.]+ \| 0\.05x \|$/);
   });
 });
 
