@@ -138,7 +138,17 @@ export type Scenario = Omit<ParsedScenario, 'guest' | 'domains' | keyof typeof d
  * include the kicks of track_dirty_vram's flush (shared/p2m-flush.ts), one per refresh that
  * re-protected pages while the vCPU ran.
  */
-export const CLOCK_DRIVEN_COUNTERS = ['dm.refreshes', 'dm.frames', 'dm.pages_scanned', 'dm.bytes_compared', 'dm.dirty_pages', 'exit_logdirty', 'exit_external_interrupt'] as const;
+export const CLOCK_DRIVEN_COUNTERS = [
+  'dm.refreshes',
+  'dm.frames',
+  'dm.pages_scanned',
+  'dm.bytes_compared',
+  'dm.dirty_pages',
+  'dm.vram_flush_kicks',
+  'dm.vram_flush_timeouts',
+  'exit_logdirty',
+  'exit_external_interrupt',
+] as const;
 
 export const SCENARIO_DEFAULTS = { cmdline: '', vga: 'shared-dirty', scan: 'memcmp', vcpus: 1, memoryMiB: 32, refreshHz: 60 } as const;
 

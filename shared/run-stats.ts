@@ -57,6 +57,10 @@ export const DM_COUNTERS = [
   'bytes_compared',
   'dirty_pages',
   'display_ms',
+  // track_dirty_vram's p2m flush (shared/p2m-flush.ts): vCPUs kicked out of guest code, and
+  // flushes that gave up waiting and held their pages back to a later refresh.
+  'vram_flush_kicks',
+  'vram_flush_timeouts',
   // Input script replay: events injected, and how long they waited past their time for the
   // device to have room (backpressure), summed.
   'input_events',

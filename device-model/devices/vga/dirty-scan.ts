@@ -27,6 +27,9 @@ export interface ScanCost {
   pages: number;
   /** Bytes compared or hashed. */
   bytes: number;
+  /** track_dirty_vram's p2m flush in this scan: vCPUs kicked, and whether it gave up waiting (0 or 1). */
+  flushKicks?: number;
+  flushTimeouts?: number;
 }
 
 export interface DirtyScan {
@@ -187,7 +190,12 @@ export class TrackDirtyVramScan implements DirtyScan {
     cost.bytes = 0;
     this.tracking = true;
     const bitmap = this.bitmap;
-    if (this.dirtyVram.track(this.p2m, this.lfbPfn + first, count, bitmap, this.vcpus) === 0) return;
+    const before = { ...this.dirtyVram.flushStats };
+    const found = this.dirtyVram.track(this.p2m, this.lfbPfn + first, count, bitmap, this.vcpus);
+    const after = this.dirtyVram.flushStats;
+    cost.flushKicks = after.kicks - before.kicks;
+    cost.flushTimeouts = after.timeouts - before.timeouts;
+    if (found === 0) return;
     for (let i = 0; i < count; i += 8) {
       const bits = bitmap[i >>> 3]!;
       if (bits === 0) continue;

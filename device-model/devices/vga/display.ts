@@ -29,6 +29,8 @@ const C_FRAMES = DM_COUNTER_INDEX.frames;
 const C_PAGES = DM_COUNTER_INDEX.pages_scanned;
 const C_BYTES = DM_COUNTER_INDEX.bytes_compared;
 const C_DIRTY = DM_COUNTER_INDEX.dirty_pages;
+const C_FLUSH_KICKS = DM_COUNTER_INDEX.vram_flush_kicks;
+const C_FLUSH_TIMEOUTS = DM_COUNTER_INDEX.vram_flush_timeouts;
 const C_MS = DM_COUNTER_INDEX.display_ms;
 
 /** The surface before any mode is shown (QEMU starts at 640×480 too). */
@@ -55,7 +57,7 @@ export class VgaDisplay {
   private readonly dirty: Uint8Array;
   private readonly palette = new Uint32Array(256);
   private readonly palette4 = new Uint32Array(16);
-  private readonly cost: ScanCost = { pages: 0, bytes: 0 };
+  private readonly cost: ScanCost = { pages: 0, bytes: 0, flushKicks: 0, flushTimeouts: 0 };
   /** A line that wraps past the end of VRAM is gathered here first. */
   private wrapped = new Uint8Array(0);
 
@@ -109,6 +111,7 @@ export class VgaDisplay {
     const first = g.firstPage;
     const end = first + g.pageCount;
     dirty.fill(0, first, end);
+    this.cost.flushKicks = this.cost.flushTimeouts = 0;
     scan.scan(first, g.pageCount, dirty, this.cost);
     const deviceDirty = vram.deviceDirty;
     // A full redraw draws from every page: count them all, whatever the mode's scan knows.
@@ -122,6 +125,8 @@ export class VgaDisplay {
     counters[C_PAGES] += this.cost.pages;
     counters[C_BYTES] += this.cost.bytes;
     counters[C_DIRTY] += dirtyPages;
+    counters[C_FLUSH_KICKS] += this.cost.flushKicks!;
+    counters[C_FLUSH_TIMEOUTS] += this.cost.flushTimeouts!;
     if (!full && dirtyPages === 0) return false;
 
     const palette = g.format === 'planar4' || g.format === 'planar4x2' ? this.palette4 : this.palette;
