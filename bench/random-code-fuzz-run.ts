@@ -30,6 +30,11 @@ export interface FuzzOptions {
   memoryMiB: number;
 }
 
+/** Whether case `index` runs with --strict-memory (the odd ones). */
+export function strictCase(index: number): boolean {
+  return index % 2 === 1;
+}
+
 export const DEFAULT_FUZZ_OPTIONS: FuzzOptions = { cases: 10_000, seed: 1, bytes: 1024, limitMs: 100, jobs: 2, first: 0, memoryMiB: 64 };
 
 export interface CaseResult {
@@ -83,7 +88,8 @@ export async function runCase(threads: FuzzThreads, opts: FuzzOptions, index: nu
   const name = `fuzz-${opts.seed}-${index}`;
   const elf = randomCodeGuest(caseSeed(opts.seed, index), opts.bytes);
   const image = parseGuestImage(elf, { ramBytes: opts.memoryMiB << 20 });
-  const config = buildDomain(image, { domid: 1 + (index % 30000), name, memoryMiB: opts.memoryMiB });
+  // Odd cases run with --strict-memory, so both answers to memory with nothing behind it are fuzzed.
+  const config = buildDomain(image, { domid: 1 + (index % 30000), name, memoryMiB: opts.memoryMiB, strictMemory: strictCase(index) });
   const domain = new Domain(config, threads.starter);
   let timer: NodeJS.Timeout | undefined;
   try {

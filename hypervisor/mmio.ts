@@ -4,7 +4,10 @@
  * exit: the CPU hands over the read, then the write as a continuation), or one request with
  * count/data_is_ptr for a REP MOVS/STOS chunk; writes into buffered ranges go through the
  * buffered ring. A first write to a log-dirty frame marks it dirty and makes it writable.
- * A data access to an unpopulated frame crashes the domain.
+ * A data access to an unpopulated frame is what Xen makes of it — its p2m reads such a gfn as
+ * mmio_dm, the device model claims nothing there — so it reaches the null device: reads all
+ * ones, writes dropped, both counted (real kernels probe for memory and devices this way).
+ * `--strict-memory` crashes the domain instead, for debugging guests (docs/architecture.md §8).
  */
 import type { IoreqServerRanges } from '../shared/ioreq-server-ranges.js';
 import { IOREQ_READ, IOREQ_TYPE_COPY, IOREQ_WRITE } from '../shared/ioreq.js';
@@ -35,12 +38,19 @@ export class MmioHandler {
     private readonly ranges: IoreqServerRanges,
     private readonly ioreq: IoreqClient,
     private readonly buffered: readonly BufferedRange[] = [],
+    private readonly strictMemory = false,
   ) {}
 
   /** Handle an EPT_VIOLATION exit described by cpu.exit. */
   handle(cpu: Cpu): void {
     const x = cpu.exit;
     switch (x.p2mType) {
+      case P2mType.INVALID:
+        // Unpopulated is mmio_dm to Xen; no device claims it, so the null device answers.
+        if (this.strictMemory) break;
+        this.counters.mmio++;
+        this.toDeviceModel(cpu);
+        return;
       case P2mType.MMIO_DM:
       case P2mType.MMIO_HV:
         this.counters.mmio++;

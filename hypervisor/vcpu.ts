@@ -126,7 +126,7 @@ export class Vcpu implements ExitHandlers {
     // Xen buffers writes to the legacy VGA window; `buffered` mode (hvmsim's what-if) does the same for the LFB.
     const buffered: BufferedRange[] = [{ first: VGA_WINDOW_BASE, last: VGA_WINDOW_BASE + VGA_WINDOW_BYTES - 1 }];
     if (vga.mode === 'buffered') buffered.push({ first: vga.lfbAddress, last: vga.lfbAddress + vga.vram.byteLength - 1 });
-    this.mmioHandler = new MmioHandler(ranges, this.ioreq, buffered);
+    this.mmioHandler = new MmioHandler(ranges, this.ioreq, buffered, config.strictMemory === true);
     const dirtyVram = new DirtyVram(vga.dirtyVram);
     this.flushPoint = dirtyVram.flushPoint(vcpu);
     // The device model's display sleeps until something could have changed; a dirty bit is

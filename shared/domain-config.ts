@@ -34,6 +34,8 @@ export interface DomainConfig {
   spin: number;
   /** Let the budget adapt to what spinning buys (shared/adaptive-spin.ts), or keep it fixed. */
   adaptiveSpin: boolean;
+  /** `--strict-memory`: a data access to a frame with nothing behind it crashes the domain instead of reaching the null device. */
+  strictMemory?: boolean;
   /** The standard VGA and how its frame buffer is exposed (docs/architecture.md §6). */
   vga: VgaConfig;
   /** `--input`: the script's events, replayed by the device model (device-model/input-script.ts). */

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FUZZ_OPTIONS, reportProblem, runFuzz, type CaseResult, type FuzzTally } from '../bench/random-code-fuzz-run.js';
+import { DEFAULT_FUZZ_OPTIONS, reportProblem, runFuzz, strictCase, type CaseResult, type FuzzTally } from '../bench/random-code-fuzz-run.js';
 import { caseSeed, randomCode, randomCodeGuest } from '../bench/random-code-guest.js';
 import { tinyGuestElf } from '../guests/tiny-guest-elf.js';
 import { describeThrown } from '../shared/describe-thrown.js';
@@ -61,7 +61,7 @@ describe('random-code guests', () => {
     for (const r of picked) {
       const file = path.join(dir, `fuzz-${SEED}-${r.index}.elf`);
       writeFileSync(file, randomCodeGuest(caseSeed(SEED, r.index), DEFAULT_FUZZ_OPTIONS.bytes));
-      const run = await runHvmsim(['run', file], { timeoutMs: 30_000 });
+      const run = await runHvmsim(['run', file, ...(strictCase(r.index) ? ['--strict-memory'] : [])], { timeoutMs: 30_000 });
       expect(run.status, run.stderr).toBe(EXIT_CRASH);
       expect(reportProblem(run.stderr)).toBeNull();
       // Exit counters aside (a timer tick may land differently), the CLI says what the fuzz saw.

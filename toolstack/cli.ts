@@ -23,6 +23,7 @@ interface RunCliOptions {
   memory: number;
   stats?: string;
   spin?: number;
+  strictMemory?: boolean;
   cmdline?: string;
   vga: VgaMode;
   scan: ScanStrategy;
@@ -55,6 +56,7 @@ export async function buildCli(withBench: boolean): Promise<Command> {
     .argument('<guest.elf>', 'guest kernel: a multiboot v1 ELF32, or any image with an a.out-kludge multiboot header')
     .option('--memory <MiB>', 'guest RAM in MiB', integerOption('--memory', MIN_MEMORY_MIB, MAX_MEMORY_MIB), 64)
     .option('--stats <file.json>', 'write counters and timings as JSON')
+    .option('--strict-memory', 'crash the domain on a data access to guest-physical memory with nothing behind it (default: reads all ones, writes dropped, as Xen and QEMU)')
     .option('--spin <n>', 'a fixed spin budget before sleeping on the ioreq path (default: adaptive, up to 2000)', integerOption('--spin', 0, 1_000_000))
     .option('--cmdline <text>', "multiboot command line, after the kernel's path (QEMU's -append)")
     .option('--module <file[,string]>', 'a multiboot module, loaded after the kernel (repeatable; QEMU -initrd "file string")', moduleOption, [])
@@ -71,6 +73,7 @@ export async function buildCli(withBench: boolean): Promise<Command> {
           memoryMiB: o.memory,
           statsFile: o.stats,
           spin: o.spin,
+          strictMemory: o.strictMemory,
           cmdline: o.cmdline,
           vga: o.vga,
           scan: o.scan,

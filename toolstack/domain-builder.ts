@@ -38,6 +38,8 @@ export interface DomainBuildOptions {
   modules?: readonly MultibootModule[];
   /** A fixed spin budget; without it the budget adapts, up to DEFAULT_SPIN. */
   spin?: number;
+  /** Crash on a data access to an unpopulated frame (default: the null device, as Xen and QEMU). */
+  strictMemory?: boolean;
   vga?: VgaMode;
   scan?: ScanStrategy;
   refreshHz?: number;
@@ -105,6 +107,7 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     boot,
     spin: opts.spin ?? DEFAULT_SPIN,
     adaptiveSpin: opts.spin === undefined,
+    ...(opts.strictMemory ? { strictMemory: true } : {}),
     vga: {
       mode: vgaMode,
       scan,

@@ -19,6 +19,7 @@ export interface RunOptions {
   memoryMiB: number;
   statsFile?: string;
   spin?: number;
+  strictMemory?: boolean;
   cmdline?: string;
   vga?: VgaMode;
   scan?: ScanStrategy;
@@ -67,6 +68,7 @@ export async function runCommand(guestPath: string, opts: RunOptions, io: RunIo)
       name: basename(guestPath).replace(/\.elf$/, '').slice(0, 64) || 'guest',
       memoryMiB: opts.memoryMiB,
       spin: opts.spin,
+      strictMemory: opts.strictMemory,
       kernelPath: guestPath,
       cmdline: opts.cmdline,
       vga: opts.vga,
