@@ -94,6 +94,15 @@ export function headlineGroups(r: BenchResults): HeadlineGroup[] {
   return [...groups.values()];
 }
 
+/**
+ * A measured difference per frame: one that comes out at or below zero was smaller than the
+ * run-to-run noise of the two runs it is taken from, and says so rather than print a negative time.
+ */
+function measured(v: number | undefined): string {
+  if (v === undefined) return '-';
+  return v > 0 ? formatFineMs(v) : 'below noise';
+}
+
 /** Markdown: one small table per guest, designs as rows. */
 export function formatHeadline(r: BenchResults): string {
   const groups = headlineGroups(r);
@@ -107,9 +116,9 @@ export function formatHeadline(r: BenchResults): string {
     out.push(`|---|---|---|${profiles.map(() => '---').join('|')}|---|---|---|`);
     const trap = g.rows.find((x) => x.design === 'trap')?.wallMsPerFrame;
     for (const x of g.rows) {
-      const vs = trap && x.wallMsPerFrame !== undefined ? `${(x.wallMsPerFrame / trap).toFixed(2)}x` : '-';
+      const vs = trap && trap > 0 && x.wallMsPerFrame !== undefined && x.wallMsPerFrame > 0 ? `${(x.wallMsPerFrame / trap).toFixed(2)}x` : '-';
       out.push(
-        `| ${x.design} | ${formatCount(x.exitsPerFrame)} | ${formatCount(x.ioreqsPerFrame)} | ${profiles.map((p) => formatFineMs(x.modeledMsPerFrame[p])).join(' | ')} | ${formatFineMs(x.wallMsPerFrame)} | ${formatFineMs(x.dmMsPerFrame)} | ${vs} |`,
+        `| ${x.design} | ${formatCount(x.exitsPerFrame)} | ${formatCount(x.ioreqsPerFrame)} | ${profiles.map((p) => formatFineMs(x.modeledMsPerFrame[p])).join(' | ')} | ${measured(x.wallMsPerFrame)} | ${measured(x.dmMsPerFrame)} | ${vs} |`,
       );
     }
     out.push('');
