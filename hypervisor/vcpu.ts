@@ -150,6 +150,9 @@ export class Vcpu implements ExitHandlers {
     }
   }
 
+  /** When this vCPU first ran guest code (its clock, ns). */
+  private firstRunNs: number | undefined;
+
   // ---------------------------------------------------------------- the loop
 
   run(): VcpuOutcome {
@@ -184,6 +187,7 @@ export class Vcpu implements ExitHandlers {
           this.takeInputStamp(this.platform);
         }
         const armed = this.platform !== undefined && nextTimerDeadline(this.platform.timers) !== Infinity;
+        this.firstRunNs ??= this.clock.now();
         const result = cpu.run(armed ? TIMER_SLICE : IDLE_SLICE);
         this.syncCounters();
         if (result === RunResult.DEAD) return this.crashed();
@@ -281,6 +285,7 @@ export class Vcpu implements ExitHandlers {
 
   private syncCounters(): void {
     const k = this.counters;
+    if (this.firstRunNs !== undefined) k[C.run_ns] = this.clock.now() - this.firstRunNs;
     k[C.instructions] = this.cpu.instructions;
     k[C.ioreq_sync] = this.ioreq.sync;
     k[C.ioreq_buffered] = this.ioreq.bufferedPosts;

@@ -28,6 +28,9 @@ export const VCPU_COUNTERS = [
   'null_writes',
   'hv_device_accesses',
   'halt_ns',
+  // Host time since this vCPU first ran guest code: its share of a run without thread start-up
+  // and teardown (bench/scenario-runner.ts takes steady-state per-frame time from it).
+  'run_ns',
   // Input latency (device-model/input-script.ts): IRQ 1/12 vectors injected for an event's first
   // byte, and the host time from the device model's injection of that event to the vector's
   // injection (handler entry): sum and largest.

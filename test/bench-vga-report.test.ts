@@ -66,6 +66,15 @@ describe('steady state and the headline', () => {
     expect(s.derived.exits_per_frame).toBe(1006);
   });
 
+  test('time per frame comes from the vCPUs\' running time where it is counted, not the domain\'s wall time', () => {
+    const fields = { name: 'sparse-shared', guest: 'vga-sparse', cmdline: 'frames=10', vga: 'shared', frames: 10, steady: { cmdline: 'frames=2', frames: 2 } };
+    // Wall times that thread start-up made noisy (the short run even took longer); run_ns is steady.
+    const records = trials({ ...vgaCounters(10, 0), run_ns: 120e6 }, [400 / 40, 420 / 40, 380 / 40]);
+    for (const t of records) t.short = { wallMs: 430, hostCpuMs: 430, counters: { ...vgaCounters(2, 0), run_ns: 104e6 } };
+    const s = summarized(scenario(fields), records);
+    expect(s.steady!.timings.wall_ms_per_frame!.median).toBeCloseTo(2, 9); // (120 - 104) ms / 8 frames
+  });
+
   test('the headline lists the designs of one guest side by side, in design order, first in the report', () => {
     const r = results([
       steadyRun('sparse-dirty', 'shared-dirty', undefined, 2, 1),
