@@ -83,3 +83,19 @@ describe('hvmsim run --stats', () => {
     expect(deterministic(b)).toEqual(deterministic(a));
   });
 });
+
+describe('hvmsim run: a console reader that goes away', () => {
+  test('`| head -1`: the run ends with the guest status, no EPIPE stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const { HVMSIM_CLI } = await import('./support/hvmsim-cli.js');
+    const child = spawn(process.execPath, [HVMSIM_CLI, 'run', guestElf('hello')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    // Read the first chunk, then close our end, as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    expect(stderr).toBe('');
+    expect(status).toBe(1);
+  });
+});

@@ -92,7 +92,16 @@ export async function runCommand(guestPath: string, opts: RunOptions, io: RunIo)
     throw e;
   }
 
-  domain.on('console', (bytes) => io.stdout.write(bytes));
+  // A reader that goes away (`| head`) ends the console stream, not the run: the guest carries on
+  // to its own end and its status, as QEMU's -serial stdio does.
+  let consoleOpen = true;
+  io.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    consoleOpen = false;
+  });
+  domain.on('console', (bytes) => {
+    if (consoleOpen) io.stdout.write(bytes);
+  });
   const onInput = (chunk: Buffer): void => void domain.sendConsoleInput(chunk);
   io.stdin?.on('data', onInput);
   let interrupted = false;

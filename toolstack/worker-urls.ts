@@ -11,5 +11,6 @@ export function compiledModule(relativePath: string): URL {
   return new URL(fromDist ? `../${relativePath}` : `../dist/${relativePath}`, here);
 }
 
-export const VCPU_WORKER = compiledModule('hypervisor/vcpu-worker.js');
-export const DM_WORKER = compiledModule('device-model/dm-worker.js');
+// The bundles tools/bundle-workers.mjs makes of hypervisor/vcpu-worker.ts and device-model/dm-worker.ts.
+export const VCPU_WORKER = compiledModule('workers/vcpu-worker.js');
+export const DM_WORKER = compiledModule('workers/dm-worker.js');

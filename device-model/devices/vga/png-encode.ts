@@ -27,10 +27,11 @@ export function encodePng(task: PngTask): Uint8Array {
   return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
 }
 
-/** Where the compiled worker module is. */
+/** Where the compiled worker module is (this module may run from dist/, from a bundle in dist/workers/, or from source). */
 export function pngWorkerUrl(): URL {
   const here = new URL('.', import.meta.url);
-  if (/\/dist\/device-model\/devices\/vga\/$/.test(here.pathname)) return new URL('png-encode-worker.js', here);
+  const dist = /^(.*\/dist\/)/.exec(here.pathname);
+  if (dist) return new URL(`file://${dist[1]}device-model/devices/vga/png-encode-worker.js`);
   return new URL('../../../dist/device-model/devices/vga/png-encode-worker.js', here);
 }
 
