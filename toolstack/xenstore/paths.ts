@@ -20,7 +20,8 @@ export function domainPath(domid: number): string {
 
 /** The absolute path a caller means, or undefined when the string is not a valid node path. */
 export function resolveNodePath(raw: string, caller: number): string | undefined {
-  if (raw.length === 0) return undefined;
+  // As xenstored: a name starting with '@' is not made relative, and is no node.
+  if (raw.length === 0 || raw.startsWith('@')) return undefined;
   let abs: string;
   if (raw.startsWith('/')) {
     if (raw.length > XENSTORE_ABS_PATH_MAX) return undefined;
