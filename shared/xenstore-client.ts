@@ -116,8 +116,10 @@ export class XenstoreClient {
   setPerms(path: string, perms: string[], tx = 0): void {
     this.call(XS_SET_PERMS, nulStrings(path, ...perms), tx);
   }
+  /** Register a watch; its first event (which xenstored sends right after the OK) is in `events` on return. */
   watch(path: string, token: string): void {
     this.call(XS_WATCH, nulStrings(path, token));
+    this.poll();
   }
   unwatch(path: string, token: string): void {
     this.call(XS_UNWATCH, nulStrings(path, token));

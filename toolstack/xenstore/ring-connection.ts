@@ -77,13 +77,27 @@ export class RingConnection {
       this.queuedReplies++;
     }
     this.out.push({ bytes, event, sent: 0 });
+    // Output caused by another connection's request (a watch event) goes out now; inside
+    // service() the loop flushes and notifies once.
+    if (!this.inService && this.flush()) this.handlers.notify();
   }
+
+  private inService = false;
 
   /**
    * Serve the ring: the reconnection handshake, queued output, then up to REQUESTS_PER_SERVICE
    * requests. Returns true when it stopped with requests possibly left (call again).
    */
   service(): boolean {
+    this.inService = true;
+    try {
+      return this.serviceRing();
+    } finally {
+      this.inService = false;
+    }
+  }
+
+  private serviceRing(): boolean {
     if (this.page.load('connection') === XENSTORE_RECONNECT) {
       this.reconnect();
       return false;
