@@ -30,8 +30,8 @@ import {
 export interface RingHandlers {
   /** A complete request; the payload is a private copy. */
   request(header: XsHeader, payload: Uint8Array): void;
-  /** The connection was reset (error or reconnect): drop its watches and transactions. */
-  reset(reason: 'error' | 'reconnect'): void;
+  /** The connection was reset — by an error (XENSTORE_ERROR_*) or the guest's reconnect (0): drop its watches and transactions. */
+  reset(error: number): void;
   /** Tell the guest something changed on its page (its store event channel). */
   notify(): void;
 }
@@ -176,7 +176,7 @@ export class RingConnection {
     this.stoppedBy = error;
     this.page.store('error', error);
     this.dropState();
-    this.handlers.reset('error');
+    this.handlers.reset(error);
     this.handlers.notify();
     return false;
   }
@@ -186,7 +186,7 @@ export class RingConnection {
     this.page.resetIndices();
     this.page.store('error', XENSTORE_ERROR_NONE);
     this.stoppedBy = XENSTORE_ERROR_NONE;
-    this.handlers.reset('reconnect');
+    this.handlers.reset(XENSTORE_ERROR_NONE);
     this.page.store('connection', XENSTORE_CONNECTED);
     this.handlers.notify();
   }

@@ -17,6 +17,8 @@
 import {
   encodeMessage,
   nulStrings,
+  XENSTORE_ERROR_PROTO,
+  XENSTORE_ERROR_RINGIDX,
   splitNul,
   XENSTORE_PAYLOAD_MAX,
   XenstoreRingPage,
@@ -82,8 +84,14 @@ interface Connection {
 export interface XenstoredStats {
   requests: number;
   errorReplies: number;
+  /** ERROR replies by errno name. */
+  readonly errorsByCode: Record<string, number>;
+  /** Exceptions that were not an XsError: a bug in a handler (answered EINVAL). */
   internalErrors: number;
-  ringResets: number;
+  /** Rings stopped by an error (XENSTORE_ERROR_RINGIDX, _PROTO). */
+  ringErrors: { ringIndex: number; protocol: number };
+  /** Reconnection handshakes served. */
+  reconnects: number;
   watchEvents: number;
 }
 
@@ -96,7 +104,7 @@ export class Xenstored {
   private nextTxId = 1;
   private readonly quotas: XsQuotas;
   private readonly notifyDomain: (domid: number) => void;
-  readonly stats: XenstoredStats = { requests: 0, errorReplies: 0, internalErrors: 0, ringResets: 0, watchEvents: 0 };
+  readonly stats: XenstoredStats = { requests: 0, errorReplies: 0, errorsByCode: {}, internalErrors: 0, ringErrors: { ringIndex: 0, protocol: 0 }, reconnects: 0, watchEvents: 0 };
 
   constructor(private readonly options: XenstoredOptions = {}) {
     this.quotas = { ...DEFAULT_XS_QUOTAS, ...options.quotas };
@@ -114,8 +122,10 @@ export class Xenstored {
       page,
       {
         request: (h, p) => this.handle(holder.conn!, h, p),
-        reset: () => {
-          this.stats.ringResets++;
+        reset: (error) => {
+          if (error === XENSTORE_ERROR_RINGIDX) this.stats.ringErrors.ringIndex++;
+          else if (error === XENSTORE_ERROR_PROTO) this.stats.ringErrors.protocol++;
+          else this.stats.reconnects++;
           this.dropWatchesAndTransactions(holder.conn!);
         },
         notify: () => this.notifyDomain(domid),
@@ -203,6 +213,7 @@ export class Xenstored {
       if (e instanceof XsError) code = e.code;
       else this.stats.internalErrors++;
       this.stats.errorReplies++;
+      this.stats.errorsByCode[code] = (this.stats.errorsByCode[code] ?? 0) + 1;
       this.afterReply = undefined;
       this.deliver(conn, encodeMessage(XS_ERROR, h.reqId, h.txId, nulStrings(code)), false);
       return;
