@@ -246,6 +246,17 @@ export class XenstoreRingPage {
     return this.take(XS_RING_RSP_OFFSET, W_RSP_PROD, W_RSP_CONS, dst);
   }
 
+  /** Wake a client waiting in waitResponse (xenstored's notification when it runs in another thread). */
+  notifyResponse(): void {
+    Atomics.notify(this.u32, W_RSP_PROD);
+  }
+
+  /** Client side: wait until rsp_prod differs from `seen` (or the timeout passes), spinning first. */
+  waitResponse(seen: number, spins: number, timeoutMs: number): void {
+    for (let i = 0; i < spins; i++) if (Atomics.load(this.u32, W_RSP_PROD) >>> 0 !== seen) return;
+    Atomics.wait(this.u32, W_RSP_PROD, seen | 0, timeoutMs);
+  }
+
   /** Put the indices back to 0 (xenstored's connection reset). */
   resetIndices(): void {
     for (const w of [W_REQ_CONS, W_REQ_PROD, W_RSP_CONS, W_RSP_PROD]) Atomics.store(this.u32, w, 0);

@@ -13,3 +13,4 @@ export function compiledModule(relativePath: string): URL {
 
 export const VCPU_WORKER = compiledModule('hypervisor/vcpu-worker.js');
 export const DM_WORKER = compiledModule('device-model/dm-worker.js');
+export const XENSTORED_WORKER = compiledModule('toolstack/xenstore/xenstored-worker.js');
