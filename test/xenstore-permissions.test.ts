@@ -84,3 +84,19 @@ describe('xenstored permissions', () => {
     expect(d1.read('data/x')).toBe('w');
   });
 });
+
+describe('xenstored does not reveal which private nodes exist', () => {
+  it("a missing node under another domain's private directory is EACCES, as an existing one is", () => {
+    const f = xsFixture();
+    for (const d of [1, 2]) writeDomainNodes(f.dom0, { domid: d, name: `d${d}`, uuid: `u${d}`, vcpus: 1, memoryKiB: 1024 });
+    const d1 = f.guest(1).client;
+    const d2 = f.guest(2).client;
+    d1.write('data/exists', '1');
+    expect(codeOf(() => d2.read('/local/domain/1/data/exists'))).toBe('EACCES');
+    expect(codeOf(() => d2.read('/local/domain/1/data/missing'))).toBe('EACCES');
+    expect(codeOf(() => d2.directory('/local/domain/1/data/missing/deeper'))).toBe('EACCES');
+    expect(codeOf(() => d2.rm('/local/domain/1/data/missing'))).toBe('EACCES');
+    // Under a directory it may read, a missing node is ENOENT.
+    expect(codeOf(() => d2.read('data/missing'))).toBe('ENOENT');
+  });
+});

@@ -63,6 +63,25 @@ export function lookup(root: XsNode, path: string): XsNode | undefined {
   return n;
 }
 
+/** The deepest node that exists on the way to `path` (the root at worst). */
+export function deepestExisting(root: XsNode, path: string): XsNode {
+  let n = root;
+  for (const s of segmentsOf(path)) {
+    const c = n.children.get(s);
+    if (!c) break;
+    n = c;
+  }
+  return n;
+}
+
+/**
+ * A missing node is EACCES rather than ENOENT when the caller could not read where it would be,
+ * as xenstored answers, so a domain cannot probe which of another domain's nodes exist.
+ */
+export function missingError(root: XsNode, path: string, caller: number): XsError {
+  return new XsError(canRead(deepestExisting(root, path).perms, caller) ? 'ENOENT' : 'EACCES');
+}
+
 export function countNodes(node: XsNode, byOwner: Map<number, number>, sign: 1 | -1): void {
   const o = ownerOf(node.perms);
   byOwner.set(o, (byOwner.get(o) ?? 0) + sign);
@@ -93,7 +112,7 @@ export class TreeView {
   /** A node the caller may read: ENOENT when absent, EACCES when its permissions forbid. */
   readable(caller: number, path: string): XsNode {
     const n = this.get(path);
-    if (!n) throw new XsError('ENOENT');
+    if (!n) throw missingError(this.root, path, caller);
     if (!canRead(n.perms, caller)) throw new XsError('EACCES');
     return n;
   }
@@ -123,7 +142,9 @@ export class TreeView {
     if (path === '/') throw new XsError('EINVAL');
     const n = this.get(path);
     if (!n) {
-      if (!this.get(parentOf(path))) throw new XsError('ENOENT');
+      const parent = this.get(parentOf(path));
+      if (!parent) throw missingError(this.root, path, caller);
+      if (!canWrite(parent.perms, caller)) throw new XsError('EACCES');
       return;
     }
     if (!canWrite(n.perms, caller)) throw new XsError('EACCES');
@@ -134,7 +155,7 @@ export class TreeView {
 
   setPerms(caller: number, path: string, perms: readonly Perm[]): void {
     const n = this.get(path);
-    if (!n) throw new XsError('ENOENT');
+    if (!n) throw missingError(this.root, path, caller);
     if (!canWrite(n.perms, caller)) throw new XsError('EACCES');
     if (caller !== PRIVILEGED_DOMID) {
       // Only the owner may change a list, and it may not give the node away.

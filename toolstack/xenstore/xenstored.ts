@@ -47,7 +47,7 @@ import { canRead, formatPerm, parsePerm, PRIVILEGED_DOMID, type Perm } from './p
 import { DEFAULT_XS_QUOTAS, within, type XsQuotas } from './quotas.js';
 import { RingConnection } from './ring-connection.js';
 import { applyOp, Transaction, type XsOp } from './transaction.js';
-import { countNodes, Generations, initialRoot, TreeView, XsError, type XsChange, type XsNode } from './tree.js';
+import { countNodes, Generations, initialRoot, missingError, TreeView, XsError, type XsChange, type XsNode } from './tree.js';
 import { firedPath, type Watch } from './watches.js';
 
 export interface XenstoredOptions {
@@ -233,18 +233,18 @@ export class Xenstored {
         const path = this.onePath(payload, caller);
         const tx = this.txOf(conn, h);
         const n = tx ? tx.see(path) : this.live().get(path);
-        return this.checkRead(n, caller).value;
+        return this.checkRead(n, caller, path, tx).value;
       }
       case XS_DIRECTORY: {
         const path = this.onePath(payload, caller);
         const tx = this.txOf(conn, h);
-        const n = this.checkRead(tx ? tx.see(path) : this.live().get(path), caller);
+        const n = this.checkRead(tx ? tx.see(path) : this.live().get(path), caller, path, tx);
         return nulStrings(...n.children.keys());
       }
       case XS_GET_PERMS: {
         const path = this.onePath(payload, caller);
         const tx = this.txOf(conn, h);
-        const n = this.checkRead(tx ? tx.see(path) : this.live().get(path), caller);
+        const n = this.checkRead(tx ? tx.see(path) : this.live().get(path), caller, path, tx);
         return nulStrings(...n.perms.map(formatPerm));
       }
       case XS_WRITE: {
@@ -433,8 +433,8 @@ export class Xenstored {
     return tx;
   }
 
-  private checkRead(n: XsNode | undefined, caller: number): XsNode {
-    if (!n) throw new XsError('ENOENT');
+  private checkRead(n: XsNode | undefined, caller: number, path: string, tx: Transaction | undefined): XsNode {
+    if (!n) throw missingError(tx ? tx.view.root : this.root, path, caller);
     if (!canRead(n.perms, caller)) throw new XsError('EACCES');
     return n;
   }
