@@ -30,7 +30,7 @@ const waitAsync = (Atomics as unknown as {
 function homeFor(xs: Xenstored, domid: number): void {
   const dom0 = localXenstoreClient(xs);
   dom0.mkdir(`/local/domain/${domid}`);
-  dom0.setPerms(`/local/domain/${domid}`, [`b${domid}`]);
+  dom0.setPerms(`/local/domain/${domid}`, [`n${domid}`]);
   dom0.close();
 }
 

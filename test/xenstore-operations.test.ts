@@ -72,7 +72,7 @@ describe('xenstored operations', () => {
     const f = xsFixture();
     const { client } = f.guest(3);
     f.dom0.mkdir('/local/domain/3');
-    f.dom0.setPerms('/local/domain/3', ['b3']);
+    f.dom0.setPerms('/local/domain/3', ['n3']);
     client.write('data/x', 'rel');
     expect(f.dom0.read('/local/domain/3/data/x')).toBe('rel');
     expect(client.read('/local/domain/3/data/x')).toBe('rel');
@@ -126,7 +126,7 @@ describe('xenstored operations', () => {
     const f = xsFixture();
     const { client } = f.guest(2);
     f.dom0.mkdir('/local/domain/2');
-    f.dom0.setPerms('/local/domain/2', ['b2']);
+    f.dom0.setPerms('/local/domain/2', ['n2']);
     const big = 'q'.repeat(2000);
     client.write('big', big);
     expect(client.read('big')).toBe(big);

@@ -31,7 +31,7 @@ const dom0 = xs.connectLocal(() => {});
 const enc = new TextEncoder();
 for (const r of data.rings) {
   dom0.request(12 /* MKDIR */, enc.encode(`/local/domain/${r.domid}\0`));
-  dom0.request(14 /* SET_PERMS */, enc.encode(`/local/domain/${r.domid}\0b${r.domid}\0`));
+  dom0.request(14 /* SET_PERMS */, enc.encode(`/local/domain/${r.domid}\0n${r.domid}\0`));
 }
 parentPort!.postMessage('ready');
 for (;;) {
