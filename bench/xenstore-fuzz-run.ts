@@ -30,6 +30,8 @@ export interface XsFuzzOptions {
   readonly hostile: number;
   /** Messages between two witness checks. */
   readonly checkEvery: number;
+  /** Let every domain read the witness's secret: the leak check must then see leaks (a test of the check). */
+  readonly exposeSecret?: boolean;
 }
 
 export const DEFAULT_XS_FUZZ_OPTIONS: XsFuzzOptions = { messages: 1_000_000, seed: 1, hostile: 3, checkEvery: 50 };
@@ -46,6 +48,8 @@ export interface XsFuzzResult {
   readonly watchEvents: number;
   readonly droppedWatchEvents: number;
   readonly releases: number;
+  /** Responses to hostile domains that carried the witness's secret value. */
+  readonly leaks: number;
   /** Exceptions that escaped the daemon. */
   readonly crashes: number;
   readonly internalErrors: number;
@@ -55,7 +59,7 @@ export interface XsFuzzResult {
 }
 
 const TYPES_WEIGHTED = [1, 2, 2, 2, 3, 4, 4, 5, 6, 7, 7, 8, 9, 10, 11, 11, 11, 12, 12, 13, 13, 14, 14, 17, 21, 0, 15, 16, 18, 19, 20, 22, 23, 26, 27, 0xffff];
-const SEGMENTS = ['data', 'control', 'shutdown', 'device', 'vbd', '51712', 'state', 'x', 'name', 'domid', 'a', 'b', '@x', 'local', 'domain', 'vm', 'memory', 'target'];
+const SEGMENTS = ['data', 'secret', 'check', 'count', 'control', 'shutdown', 'device', 'vbd', '51712', 'state', 'x', 'name', 'domid', 'a', 'b', '@x', 'local', 'domain', 'vm', 'memory', 'target'];
 const BAD_SEGMENTS = ['', '.', '..', 'a b', 'é', '\u0001', '*', 'x'.repeat(3000)];
 
 class Gen {
@@ -78,7 +82,12 @@ class Gen {
     const segs: string[] = [];
     const depth = this.int(5);
     for (let i = 0; i < depth; i++) segs.push(this.chance(0.05) ? this.pick(BAD_SEGMENTS) : this.pick(SEGMENTS));
-    switch (this.int(6)) {
+    switch (this.int(7)) {
+      case 6: {
+        // The witness's own nodes (its domid is the highest), which no hostile domain may touch.
+        const w = `/local/domain/${domids}/data`;
+        return this.pick([w, `${w}/secret`, `${w}/count`, `${w}/check`]);
+      }
       case 0:
         return segs.join('/'); // relative
       case 1:
@@ -204,7 +213,11 @@ export function runXenstoreFuzz(opts: XsFuzzOptions): XsFuzzResult {
   };
   const witness = new XenstoreClient(new RingTransport(witnessPage, () => kick(witnessId), 8));
   const secret = 'witness-secret';
+  const secretBytes = Buffer.from(secret);
+  const inbox = new Uint8Array(1024);
+  let leaks = 0;
   witness.write('data/secret', secret);
+  if (opts.exposeSecret) witness.setPerms('data/secret', [`r${witnessId}`]);
   witness.watch('data/check', 'check');
 
   const check = (i: number): void => {
@@ -261,7 +274,12 @@ export function runXenstoreFuzz(opts: XsFuzzOptions): XsFuzzResult {
       h.backlog = new Uint8Array(0);
     }
     kick(h.domid);
-    if (g.chance(0.9)) h.page.store('rspCons', h.page.load('rspProd'));
+    if (g.chance(0.9)) {
+      // The guest takes its responses; none may carry the witness's secret.
+      const n = h.page.takeResponseBytes(inbox);
+      if (n >= secretBytes.length && Buffer.from(inbox.buffer, 0, n).includes(secretBytes)) leaks++;
+      h.page.store('rspCons', h.page.load('rspProd'));
+    }
     if (h.backlog.length > 64 * XSD_SOCKMSG_BYTES * 64) h.backlog = new Uint8Array(0);
     if ((i + 1) % opts.checkEvery === 0) check(i);
   }
@@ -282,6 +300,7 @@ export function runXenstoreFuzz(opts: XsFuzzOptions): XsFuzzResult {
     watchEvents: s.watchEvents,
     droppedWatchEvents: dropped,
     releases,
+    leaks,
     crashes,
     internalErrors: s.internalErrors,
     witnessChecks,

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:xenstore-fuzz [-- --messages N --seed S --hostile H]`: the XenStore fuzz
- * (xenstore-fuzz-run.ts) with counts by outcome. Exits 0 when the daemon never crashed and the
- * witness domain was always answered correctly, 1 otherwise, 2 on a bad option.
+ * (xenstore-fuzz-run.ts) with counts by outcome. Exits 0 when the daemon never crashed, the
+ * witness domain was always answered correctly and its secret never reached another domain,
+ * 1 otherwise, 2 on a bad option.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_XS_FUZZ_OPTIONS, runXenstoreFuzz, type XsFuzzOptions } from './xenstore-fuzz-run.js';
@@ -50,8 +51,9 @@ const lines = [
   `  rings stopped:    bad index ${r.ringErrors.ringIndex}, oversized ${r.ringErrors.protocol}; reconnects ${r.reconnects}; releases ${r.releases}`,
   `  watch events:     sent ${r.watchEvents}, dropped ${r.droppedWatchEvents}`,
   `  daemon crashes:   ${r.crashes}; internal errors ${r.internalErrors}`,
+  `  secret leaked:    ${r.leaks} responses to hostile domains carried the witness's private value`,
   `  witness domain:   ${r.witnessChecks} checks, ${r.witnessFailures.length} failed`,
   ...r.witnessFailures.map((f) => `    ${f}`),
 ];
 process.stdout.write(lines.join('\n') + '\n');
-process.exit(r.crashes === 0 && r.internalErrors === 0 && r.witnessFailures.length === 0 ? 0 : 1);
+process.exit(r.crashes === 0 && r.internalErrors === 0 && r.leaks === 0 && r.witnessFailures.length === 0 ? 0 : 1);

@@ -8,6 +8,7 @@ describe('xenstore fuzz sample', () => {
     expect(r.crashes).toBe(0);
     expect(r.internalErrors).toBe(0);
     expect(r.witnessFailures).toEqual([]);
+    expect(r.leaks).toBe(0);
     expect(r.witnessChecks).toBe(4000 / 25 + 1);
     // The sample reaches every kind of hostility and both ways a ring is stopped.
     for (const k of ['request', 'garbage', 'oversized', 'unterminated', 'truncated', 'extra-argument', 'bad-index', 'reconnect']) {
@@ -17,6 +18,12 @@ describe('xenstore fuzz sample', () => {
     expect(r.ringErrors.ringIndex).toBeGreaterThan(0);
     expect(r.okReplies).toBeGreaterThan(500);
     for (const code of ['EINVAL', 'ENOENT', 'EACCES', 'ENOSYS']) expect(r.errorsByCode[code] ?? 0, code).toBeGreaterThan(0);
+  });
+
+  it('the leak check sees a leak when the witness makes its secret readable', () => {
+    const r = runXenstoreFuzz({ messages: 4000, seed: 7, hostile: 3, checkEvery: 25, exposeSecret: true });
+    expect(r.leaks).toBeGreaterThan(0);
+    expect(r.crashes).toBe(0);
   });
 
   it('is reproducible from its seed', () => {
