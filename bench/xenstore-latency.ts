@@ -10,7 +10,7 @@
  * and the toolstack's in-process connection for reference. Medians and p99 over N requests after
  * a warm-up, in microseconds of host time.
  */
-import { parseArgs } from 'node:util';
+import { Command, InvalidArgumentError } from 'commander';
 import { Worker } from 'node:worker_threads';
 import { RingTransport, XenstoreClient } from '../shared/xenstore-client.js';
 import { createXenstoreDoorbell, stopXenstoreWorker, XS_DOORBELL_KICKS, XS_DOORBELL_SLEEPERS } from '../shared/xenstore-doorbell.js';
@@ -18,6 +18,7 @@ import { createXenstoreRingPage, XenstoreRingPage } from '../shared/xenstore-wir
 import { localXenstoreClient } from '../toolstack/xenstore/local-client.js';
 import { Xenstored } from '../toolstack/xenstore/xenstored.js';
 import { compiledModule, XENSTORED_WORKER } from '../toolstack/worker-urls.js';
+import { parseBenchArgs, runBenchMain } from './bench-cli.js';
 import { measureLatency, type LatencyRow } from './xenstore-latency-measure.js';
 
 const CLIENT_WORKER = compiledModule('bench/xenstore-latency-client.js');
@@ -92,10 +93,17 @@ async function daemonOnMainThread(spins: number, n: number): Promise<LatencyRow>
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, spins: { type: 'string', default: '20000' } }, strict: true });
-  const n = Number(values.requests);
-  const spins = Number(values.spins);
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(spins) || spins < 0) throw new Error('--requests and --spins must be integers');
+  const integer = (name: string, min: number, max: number) => (v: string) => {
+    const x = Number(v);
+    if (!/^\d+$/.test(v) || x < min || x > max) throw new InvalidArgumentError(`--${name} must be an integer in ${min}..${max}`);
+    return x;
+  };
+  const program = new Command('bench:xenstore-latency')
+    .description('time a guest\'s XenStore round trip with xenstored in its thread, on the main thread\'s event loop, or in a worker of its own')
+    .option('--requests <n>', 'timed requests per mode and kind', integer('requests', 1, 10_000_000), 20_000)
+    .option('--spins <s>', 'loads a spinning waiter makes before it sleeps', integer('spins', 0, 100_000_000), 20_000);
+  if (!parseBenchArgs(program)) return;
+  const { requests: n, spins } = program.opts<{ requests: number; spins: number }>();
   const rows: LatencyRow[] = [];
 
   const xs = new Xenstored();
@@ -114,4 +122,4 @@ async function main(): Promise<void> {
   for (const r of rows) process.stdout.write(`${r.mode.padEnd(26)}${f(r.readMedianUs)}  ${f(r.readP99Us)}  ${f(r.writeMedianUs)}  ${f(r.writeP99Us)}\n`);
 }
 
-await main();
+runBenchMain('bench:xenstore-latency', main);

@@ -1,6 +1,9 @@
 /** A seeded sample of the XenStore fuzz (bench/xenstore-fuzz-run.ts; the full run is `npm run bench:xenstore-fuzz`). */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runXenstoreFuzz } from '../bench/xenstore-fuzz-run.js';
+import { REPO_ROOT } from './support/guest-files.js';
 
 describe('xenstore fuzz sample', () => {
   it('4000 hostile messages: no daemon crash, no internal error, the witness domain always answered right', () => {
@@ -31,5 +34,13 @@ describe('xenstore fuzz sample', () => {
     const b = runXenstoreFuzz({ messages: 1500, seed: 99, hostile: 2, checkEvery: 50 });
     const strip = ({ seconds: _s, ...rest }: typeof a) => rest;
     expect(strip(a)).toEqual(strip(b));
+  });
+
+  it('npm run bench:xenstore-fuzz prints the counts by outcome and exits 0 on a clean run', () => {
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'bench', 'xenstore-fuzz.js'), '--messages', '2000', '--seed', '3'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^xenstore fuzz: 2000 messages, seed 3, 3 hostile domains/);
+    expect(r.stdout).toContain('daemon crashes:   0; internal errors 0');
+    expect(r.stdout).toMatch(/witness domain: {3}41 checks, 0 failed/);
   });
 });
