@@ -12,26 +12,31 @@ describe('xenstored domains', () => {
   it('INTRODUCE maps the ring at the given frame of guest RAM; the guest then talks through it; RELEASE forgets it', () => {
     const ram = new SharedArrayBuffer(RAM_PAGES * XENSTORE_RING_PAGE_BYTES);
     const mapped: [number, number][] = [];
+    const notifications: [number, number][] = [];
     const f = xsFixture({
+      notify: (domid, port) => notifications.push([domid, port]),
       mapRing: (domid, gfn) => {
         mapped.push([domid, gfn]);
         return gfn < RAM_PAGES ? new XenstoreRingPage(ram, gfn * XENSTORE_RING_PAGE_BYTES) : undefined;
       },
     });
-    f.dom0.introduce(7, STORE_GFN, 1);
+    f.dom0.introduce(7, STORE_GFN, 5);
     expect(mapped).toEqual([[7, STORE_GFN]]);
     expect(f.xs.isIntroduced(7)).toBe(true);
     expect(f.dom0.call(XS_IS_DOMAIN_INTRODUCED, nulStrings('7'))).toEqual(nulStrings('T'));
     const page = new XenstoreRingPage(ram, STORE_GFN * XENSTORE_RING_PAGE_BYTES);
     const guest = new XenstoreClient(new RingTransport(page, () => f.xs.kick(7), 4));
     expect(guest.getDomainPath(7)).toBe('/local/domain/7');
+    // xenstored notifies the store event channel INTRODUCE named.
+    expect(notifications.length).toBeGreaterThan(0);
+    expect(new Set(notifications.map((n) => n.join(':')))).toEqual(new Set(['7:5']));
     // The bytes really are in that frame of RAM.
     expect(page.load('reqProd')).toBeGreaterThan(0);
     expect(new DataView(ram).getUint32(STORE_GFN * 4096 + 2052, true)).toBe(page.load('reqProd'));
     // A frame that maps to nothing is EINVAL; a port of 0 too; a repeat of a known domain is fine.
     expect(codeOf(() => f.dom0.introduce(8, 999, 1))).toBe('EINVAL');
     expect(codeOf(() => f.dom0.introduce(8, STORE_GFN + 1, 0))).toBe('EINVAL');
-    expect(codeOf(() => f.dom0.introduce(7, STORE_GFN, 1))).toBe('ok');
+    expect(codeOf(() => f.dom0.introduce(7, STORE_GFN, 5))).toBe('ok');
     f.dom0.release(7);
     expect(f.xs.isIntroduced(7)).toBe(false);
     expect(codeOf(() => f.dom0.release(7))).toBe('ENOENT');

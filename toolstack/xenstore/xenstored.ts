@@ -51,8 +51,8 @@ import { countNodes, Generations, initialRoot, missingError, TreeView, XsError, 
 import { firedPath, type Watch } from './watches.js';
 
 export interface XenstoredOptions {
-  /** Tell domain `domid` to look at its ring (its store event channel, once wired). */
-  notify?: (domid: number) => void;
+  /** Tell domain `domid` to look at its ring: a send on `port`, the store event channel INTRODUCE named, once event channels are wired. */
+  notify?: (domid: number, port: number) => void;
   /** Per-domain quotas; defaults DEFAULT_XS_QUOTAS. */
   quotas?: Partial<XsQuotas>;
   /**
@@ -103,7 +103,7 @@ export class Xenstored {
   private readonly locals = new Set<Connection>();
   private nextTxId = 1;
   private readonly quotas: XsQuotas;
-  private readonly notifyDomain: (domid: number) => void;
+  private readonly notifyDomain: (domid: number, port: number) => void;
   readonly stats: XenstoredStats = { requests: 0, errorReplies: 0, errorsByCode: {}, internalErrors: 0, ringErrors: { ringIndex: 0, protocol: 0 }, reconnects: 0, watchEvents: 0 };
 
   constructor(private readonly options: XenstoredOptions = {}) {
@@ -128,7 +128,7 @@ export class Xenstored {
           else this.stats.reconnects++;
           this.dropWatchesAndTransactions(holder.conn!);
         },
-        notify: () => this.notifyDomain(domid),
+        notify: () => this.notifyDomain(domid, port),
       },
       this.quotas,
     );
@@ -164,7 +164,7 @@ export class Xenstored {
     }
   }
 
-  /** The ring connection's state, for tests and the CLI. */
+  /** The ring connection's state (its error, dropped events), for tests and the fuzz. */
   ringOf(domid: number): RingConnection | undefined {
     return this.conns.get(domid)?.ring;
   }
