@@ -134,6 +134,13 @@ describe('xenstored against a hostile ring', () => {
     expect(f.bad.client.read('domid')).toBe('1');
   });
 
+  it('a request with an empty payload is answered at once, not when the next bytes arrive', () => {
+    const f = setup();
+    f.bad.page.giveRequestBytes(encodeMessage(XS_READ, 8, 0, new Uint8Array(0)));
+    f.xs.kick(1);
+    expect(replies(f.bad.page).map((r) => [r.reqId, r.type === XS_ERROR ? r.parts[0] : 'ok'])).toEqual([[8, 'EINVAL']]);
+  });
+
   it('a request trickling in a byte per notification is assembled and answered once', () => {
     const f = setup();
     const m = encodeMessage(XS_READ, 42, 0, nulStrings('name'));

@@ -111,10 +111,10 @@ export class RingConnection {
         return true;
       }
       if (this.limits.outstanding !== 0 && this.queuedReplies >= this.limits.outstanding) break;
-      const avail = this.page.requestBytesAvailable();
-      if (avail === BAD_RING_INDEX) return this.stop(XENSTORE_ERROR_RINGIDX);
-      if (avail === 0) break;
       if (!this.pending) {
+        const avail = this.page.requestBytesAvailable();
+        if (avail === BAD_RING_INDEX) return this.stop(XENSTORE_ERROR_RINGIDX);
+        if (avail === 0) break;
         const n = this.page.takeRequestBytes(this.header.subarray(this.headerFill));
         this.headerFill += n;
         moved ||= n > 0;
@@ -123,8 +123,12 @@ export class RingConnection {
         if (header.len > XENSTORE_PAYLOAD_MAX) return this.stop(XENSTORE_ERROR_PROTO);
         this.pending = { header, payload: new Uint8Array(header.len), fill: 0 };
       }
+      // A request with no payload is complete with its header and needs no more bytes.
       const p = this.pending;
       if (p.fill < p.payload.length) {
+        const avail = this.page.requestBytesAvailable();
+        if (avail === BAD_RING_INDEX) return this.stop(XENSTORE_ERROR_RINGIDX);
+        if (avail === 0) break;
         const n = this.page.takeRequestBytes(p.payload.subarray(p.fill));
         p.fill += n;
         moved ||= n > 0;
