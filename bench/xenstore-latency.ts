@@ -8,18 +8,20 @@
  *   worker-sleep       in a worker of its own that sleeps in Atomics.wait between requests;
  *   worker-spin        in a worker of its own that spins on the doorbell (up to S loads) first;
  * and the toolstack's in-process connection for reference. Medians and p99 over N requests after
- * a warm-up, in microseconds of host time.
+ * a warm-up, in microseconds of host time, over --trials rounds that interleave the modes.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { Worker } from 'node:worker_threads';
 import { RingTransport, XenstoreClient } from '../shared/xenstore-client.js';
-import { createXenstoreDoorbell, stopXenstoreWorker, XS_DOORBELL_KICKS, XS_DOORBELL_SLEEPERS } from '../shared/xenstore-doorbell.js';
-import { createXenstoreRingPage, XenstoreRingPage } from '../shared/xenstore-wire.js';
+import { createXenstoreDoorbell, XS_DOORBELL_KICKS, XS_DOORBELL_SLEEPERS } from '../shared/xenstore-doorbell.js';
+import { createXenstoreRingPage, XENSTORE_RING_PAGE_BYTES, XenstoreRingPage } from '../shared/xenstore-wire.js';
 import { localXenstoreClient } from '../toolstack/xenstore/local-client.js';
 import { Xenstored } from '../toolstack/xenstore/xenstored.js';
-import { compiledModule, XENSTORED_WORKER } from '../toolstack/worker-urls.js';
+import { compiledModule } from '../toolstack/worker-urls.js';
+import { XenstoredThread } from '../toolstack/xenstore/xenstored-thread.js';
 import { parseBenchArgs, runBenchMain } from './bench-cli.js';
 import { measureLatency, type LatencyRow } from './xenstore-latency-measure.js';
+import { median } from './statistics.js';
 
 const CLIENT_WORKER = compiledModule('bench/xenstore-latency-client.js');
 
@@ -36,18 +38,15 @@ function homeFor(xs: Xenstored, domid: number): void {
 }
 
 async function daemonInWorker(mode: string, spins: number, n: number): Promise<LatencyRow> {
-  const doorbell = createXenstoreDoorbell();
-  const buffer = createXenstoreRingPage();
-  const daemon = new Worker(XENSTORED_WORKER, { workerData: { doorbell, rings: [{ domid: 1, buffer, offset: 0 }], spins } });
-  await new Promise<void>((resolve, reject) => {
-    daemon.once('message', () => resolve());
-    daemon.once('error', reject);
-  });
-  const row = await clientInWorker(mode, doorbell, buffer, spins, n);
-  const done = new Promise((resolve) => daemon.once('message', resolve));
-  stopXenstoreWorker(new Int32Array(doorbell));
-  await done;
-  await daemon.terminate();
+  const daemon = await XenstoredThread.start({ spins });
+  daemon.dom0.mkdir('/local/domain/1');
+  daemon.dom0.setPerms('/local/domain/1', ['n1']);
+  // The guest's RAM holds its ring at frame 0, introduced as the toolstack does.
+  const ram = new SharedArrayBuffer(XENSTORE_RING_PAGE_BYTES);
+  daemon.addDomainMemory(1, ram);
+  daemon.dom0.introduce(1, 0, 1);
+  const row = await clientInWorker(mode, daemon.doorbell, ram, spins, n);
+  await daemon.stop();
   return row;
 }
 
@@ -101,25 +100,36 @@ async function main(): Promise<void> {
   const program = new Command('bench:xenstore-latency')
     .description('time a guest\'s XenStore round trip with xenstored in its thread, on the main thread\'s event loop, or in a worker of its own')
     .option('--requests <n>', 'timed requests per mode and kind', integer('requests', 1, 10_000_000), 20_000)
-    .option('--spins <s>', 'loads a spinning waiter makes before it sleeps', integer('spins', 0, 100_000_000), 20_000);
+    .option('--spins <s>', 'loads a spinning waiter makes before it sleeps', integer('spins', 0, 100_000_000), 20_000)
+    .option('--trials <t>', 'rounds over all modes', integer('trials', 1, 100), 3);
   if (!parseBenchArgs(program)) return;
-  const { requests: n, spins } = program.opts<{ requests: number; spins: number }>();
-  const rows: LatencyRow[] = [];
+  const { requests: n, spins, trials } = program.opts<{ requests: number; spins: number; trials: number }>();
 
-  const xs = new Xenstored();
-  homeFor(xs, 1);
-  const page = new XenstoreRingPage(createXenstoreRingPage());
-  xs.introduceRing(1, page, 1);
-  rows.push(measureLatency('same-thread', new XenstoreClient(new RingTransport(page, () => xs.kick(1), 4)), '/local/domain/1', n));
-  rows.push(measureLatency('local (dom0, in-process)', localXenstoreClient(xs), '/tool', n));
-  rows.push(await daemonInWorker(`worker-spin (${spins})`, spins, n));
-  rows.push(await daemonInWorker('worker-sleep', 0, n));
-  rows.push(await daemonOnMainThread(spins, n));
+  // Trials interleave the modes, so a burst of load from elsewhere on the machine touches all of them.
+  const byMode = new Map<string, LatencyRow[]>();
+  for (let t = 0; t < trials; t++) {
+    const xs = new Xenstored();
+    homeFor(xs, 1);
+    const page = new XenstoreRingPage(createXenstoreRingPage());
+    xs.introduceRing(1, page, 1);
+    const rows = [
+      measureLatency('same-thread', new XenstoreClient(new RingTransport(page, () => xs.kick(1), 4)), '/local/domain/1', n),
+      measureLatency('local (dom0, in-process)', localXenstoreClient(xs), '/tool', n),
+      await daemonInWorker(`worker-spin (${spins})`, spins, n),
+      await daemonInWorker('worker-sleep', 0, n),
+      await daemonOnMainThread(spins, n),
+    ];
+    for (const r of rows) byMode.set(r.mode, [...(byMode.get(r.mode) ?? []), r]);
+  }
 
-  const f = (x: number) => x.toFixed(1).padStart(8);
-  process.stdout.write(`xenstore request latency, ${n} requests each (µs; client spins ${spins} before sleeping on rsp_prod)\n`);
-  process.stdout.write(`${'mode'.padEnd(26)}  read med   read p99  write med  write p99\n`);
-  for (const r of rows) process.stdout.write(`${r.mode.padEnd(26)}${f(r.readMedianUs)}  ${f(r.readP99Us)}  ${f(r.writeMedianUs)}  ${f(r.writeP99Us)}\n`);
+  const cell = (rs: LatencyRow[], k: keyof Omit<LatencyRow, 'mode'>) => {
+    const xs = rs.map((r) => r[k]);
+    const m = median(xs).toFixed(1);
+    return (trials > 1 ? `${m} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}]` : m).padStart(22);
+  };
+  process.stdout.write(`xenstore request latency, µs: median over ${trials} trials of each trial's median and p99 over ${n} requests [range over trials]; client spins ${spins} before sleeping on rsp_prod\n`);
+  process.stdout.write(`${'mode'.padEnd(26)}${'read median'.padStart(22)}${'read p99'.padStart(22)}${'write median'.padStart(22)}${'write p99'.padStart(22)}\n`);
+  for (const [mode, rs] of byMode) process.stdout.write(`${mode.padEnd(26)}${cell(rs, 'readMedianUs')}${cell(rs, 'readP99Us')}${cell(rs, 'writeMedianUs')}${cell(rs, 'writeP99Us')}\n`);
 }
 
 runBenchMain('bench:xenstore-latency', main);

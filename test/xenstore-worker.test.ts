@@ -1,44 +1,42 @@
-/** xenstored in its own worker (dist/toolstack/xenstore/xenstored-worker.js): a ring client in this thread talks to it through the doorbell. */
-import { Worker } from 'node:worker_threads';
+/**
+ * xenstored in its own worker (dist/toolstack/xenstore/xenstored-worker.js) driven through
+ * toolstack/xenstore/xenstored-thread.ts: the toolstack's dom0 ring, a domain's RAM registered
+ * and its ring INTRODUCEd at a guest frame, two guests, a watch, RELEASE and stop.
+ */
 import { describe, expect, it } from 'vitest';
-import { RingTransport, XenstoreClient } from '../shared/xenstore-client.js';
-import { createXenstoreDoorbell, ringXenstoreDoorbell, stopXenstoreWorker } from '../shared/xenstore-doorbell.js';
-import { createXenstoreRingPage, XenstoreRingPage } from '../shared/xenstore-wire.js';
-import { XENSTORED_WORKER } from '../toolstack/worker-urls.js';
+import { XENSTORE_RING_PAGE_BYTES, XenstoreRingPage } from '../shared/xenstore-wire.js';
+import { writeDomainNodes } from '../toolstack/xenstore/domain-nodes.js';
+import { XenstoredThread } from '../toolstack/xenstore/xenstored-thread.js';
 import { codeOf } from './support/xenstore-fixture.js';
 
+const STORE_GFN = 3;
+
 describe('xenstored worker', () => {
-  it('serves two domains over their rings and stops when asked', async () => {
-    const doorbell = createXenstoreDoorbell();
-    const door = new Int32Array(doorbell);
-    const buffers = [createXenstoreRingPage(), createXenstoreRingPage()];
-    const worker = new Worker(XENSTORED_WORKER, { workerData: { doorbell, rings: buffers.map((buffer, i) => ({ domid: i + 1, buffer, offset: 0 })), spins: 1000 } });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
+  it('serves the toolstack and two domains introduced from their RAM, and stops when asked', async () => {
+    const xs = await XenstoredThread.start({ spins: 1000 });
+    const guests = [1, 2].map((domid) => {
+      writeDomainNodes(xs.dom0, { domid, name: `w${domid}`, uuid: `uuid-${domid}`, vcpus: 1, memoryKiB: 64 });
+      const ram = new SharedArrayBuffer(8 * XENSTORE_RING_PAGE_BYTES);
+      xs.addDomainMemory(domid, ram);
+      xs.dom0.introduce(domid, STORE_GFN, 10 + domid);
+      return xs.clientFor(new XenstoreRingPage(ram, STORE_GFN * XENSTORE_RING_PAGE_BYTES));
     });
-    const clients = buffers.map((b) => {
-      const page = new XenstoreRingPage(b);
-      const wake = () => {
-        const seen = page.load('rspProd');
-        ringXenstoreDoorbell(door);
-        if (page.responseBytesAvailable() === 0) page.waitResponse(seen, 1000, 20);
-      };
-      return new XenstoreClient(new RingTransport(page, wake, 500));
-    });
-    const [c1, c2] = clients as [XenstoreClient, XenstoreClient];
-    c1.write('data', 'one');
-    c2.write('data', 'two');
-    expect(c1.read('data')).toBe('one');
-    expect(c2.read('data')).toBe('two');
-    expect(codeOf(() => c2.read('/local/domain/1/data'))).toBe('EACCES');
-    c1.watch('data', 'w');
-    expect(c1.events).toEqual([{ path: 'data', token: 'w' }]);
-    c1.write('data/x', '3');
-    expect(c1.events.at(-1)).toEqual({ path: 'data/x', token: 'w' });
-    const done = new Promise<{ requests: number }>((resolve) => worker.once('message', resolve));
-    stopXenstoreWorker(door);
-    expect((await done).requests).toBe(4 + 7); // its own setup (2 per domain) and the clients' 7 requests
-    await worker.terminate();
+    const [c1, c2] = guests as [NonNullable<(typeof guests)[0]>, NonNullable<(typeof guests)[1]>];
+    expect(c1.read('name')).toBe('w1');
+    c1.write('data/x', 'one');
+    c2.write('data/x', 'two');
+    expect(c1.read('data/x')).toBe('one');
+    expect(xs.dom0.read('/local/domain/2/data/x')).toBe('two');
+    expect(codeOf(() => c2.read('/local/domain/1/data/x'))).toBe('EACCES');
+    c1.watch('control/shutdown', 'sd');
+    expect(c1.events).toEqual([{ path: 'control/shutdown', token: 'sd' }]);
+    xs.dom0.write('/local/domain/1/control/shutdown', 'poweroff');
+    expect(c1.read('control/shutdown')).toBe('poweroff'); // the event arrived before this reply
+    expect(c1.events.at(-1)).toEqual({ path: 'control/shutdown', token: 'sd' });
+    expect(codeOf(() => xs.dom0.introduce(3, STORE_GFN, 1))).toBe('EINVAL'); // no RAM registered for it
+    xs.dom0.release(2);
+    const stats = await xs.stop();
+    expect(stats.internalErrors).toBe(0);
+    expect(stats.requests).toBeGreaterThan(40);
   });
 });
