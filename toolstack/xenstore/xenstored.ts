@@ -12,7 +12,8 @@
  * xenstored answers an error it has no name for.
  *
  * Event channels are not wired yet: the daemon tells a domain to look at its ring through the
- * injected notify(domid), and is told to look at a ring through kick(domid).
+ * injected notify(domid, port) — port being the store event channel INTRODUCE named — and is
+ * told to look at a ring through kick(domid).
  */
 import {
   encodeMessage,
