@@ -65,7 +65,7 @@ describe('xenstored domains', () => {
 
   it('fills /local/domain/N and /vm/UUID as xl does, with libxl\'s permissions', () => {
     const { dom0 } = xsFixture();
-    writeDomainNodes(dom0, { domid: 5, name: 'guest5', uuid: '12345678-aaaa-bbbb-cccc-1234567890ab', vcpus: 2, memoryKiB: 131072, videoRamKiB: 16384 });
+    writeDomainNodes(dom0, { domid: 5, name: 'guest5', uuid: '12345678-aaaa-bbbb-cccc-1234567890ab', vcpus: 2, memoryKiB: 131072, videoRamKiB: 16384, store: { port: 1, gfn: 0xfeffc } });
     const home = '/local/domain/5';
     expect(dom0.read(`${home}/name`)).toBe('guest5');
     expect(dom0.read(`${home}/domid`)).toBe('5');
@@ -77,14 +77,31 @@ describe('xenstored domains', () => {
     expect(dom0.read('/vm/12345678-aaaa-bbbb-cccc-1234567890ab/name')).toBe('guest5');
     expect(dom0.getPerms(home)).toEqual(['n0', 'r5']);
     expect(dom0.getPerms(`${home}/name`)).toEqual(['n0', 'r5']);
-    for (const k of ['control', 'control/shutdown', 'data', 'drivers', 'feature', 'attr', 'error', 'device']) {
+    expect(dom0.read(`${home}/store/port`)).toBe('1');
+    expect(dom0.read(`${home}/store/ring-ref`)).toBe(String(0xfeffc));
+    for (const k of ['control', 'device', 'device/suspend', 'memory', 'cpu', 'store']) expect(dom0.getPerms(`${home}/${k}`), k).toEqual(['n0', 'r5']);
+    for (const k of ['control/shutdown', 'control/feature-poweroff', 'control/feature-reboot', 'control/feature-suspend', 'control/sysrq', 'device/suspend/event-channel', 'data', 'drivers', 'feature', 'attr', 'error']) {
       expect(dom0.getPerms(`${home}/${k}`), k).toEqual(['n5']);
     }
     expect(dom0.getPerms(`${home}/control/platform-feature-xs_reset_watches`)).toEqual(['n0', 'r5']);
     expect(dom0.getPerms('/vm/12345678-aaaa-bbbb-cccc-1234567890ab')).toEqual(['n0', 'r5']);
-    expect(new Set(dom0.directory(home))).toEqual(new Set(['name', 'domid', 'vm', 'memory', 'cpu', 'control', 'data', 'drivers', 'feature', 'attr', 'error', 'device']));
+    expect(new Set(dom0.directory(home))).toEqual(new Set(['name', 'domid', 'vm', 'memory', 'cpu', 'store', 'control', 'data', 'drivers', 'feature', 'attr', 'error', 'device']));
+    expect(new Set(dom0.directory(`${home}/control`))).toEqual(
+      new Set(['shutdown', 'feature-poweroff', 'feature-reboot', 'feature-suspend', 'sysrq', 'platform-feature-xs_reset_watches', 'platform-feature-multiprocessor-suspend']),
+    );
     removeDomainNodes(dom0, 5, '12345678-aaaa-bbbb-cccc-1234567890ab');
     expect(dom0.directory('/local/domain')).toEqual([]);
+  });
+
+  it('the guest may announce its features under control/ but may not add keys there', () => {
+    const f = xsFixture();
+    writeDomainNodes(f.dom0, { domid: 1, name: 'pv', uuid: 'u', vcpus: 1, memoryKiB: 1024 });
+    const g = f.guest(1).client;
+    g.write('control/feature-poweroff', '1');
+    expect(f.dom0.read('/local/domain/1/control/feature-poweroff')).toBe('1');
+    expect(codeOf(() => g.write('control/other', '1'))).toBe('EACCES');
+    expect(codeOf(() => g.write('control/platform-feature-xs_reset_watches', '0'))).toBe('EACCES');
+    expect(codeOf(() => g.write('device/vbd/768/state', '1'))).toBe('EACCES');
   });
 
   it("a write to control/shutdown reaches the guest's watch, and the guest can acknowledge by clearing it", () => {

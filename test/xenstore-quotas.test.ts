@@ -32,7 +32,7 @@ describe('xenstored quotas', () => {
   });
 
   it('dom0 has no node quota', () => {
-    const { dom0 } = one({ quotas: { nodes: 10 } });
+    const { dom0 } = one({ quotas: { nodes: 20 } });
     for (let i = 0; i < 50; i++) dom0.write(`/tool/n${i}`, '');
     expect(dom0.directory('/tool')).toHaveLength(50);
   });

@@ -1,15 +1,19 @@
 /**
  * The nodes the toolstack writes for a new HVM domain, as libxl does (tools/libs/light/
- * libxl_create.c and libxl_dom.c; /work/shared/research/xen-abi-facts.md §6):
+ * libxl_create.c, libxl__domain_make and libxl__build_post; /work/shared/research/xen-abi-facts.md
+ * §6), with the permissions a xenstore-ls of a libxl guest shows:
  *
- *   /local/domain/N            n0 rN   the home: the guest reads it, cannot add keys there
- *     name, domid, vm          (dom0's, readable by N)
- *     memory/{static-max,target,videoram}, cpu/<i>/availability
- *     control, data, drivers, feature, attr, error, device     nN: the guest's own
- *     control/shutdown         the guest's; the toolstack writes "poweroff"/"reboot" there and a
- *                              PV-aware guest acts on it through its watch
- *     control/platform-feature-xs_reset_watches = 1, …-multiprocessor-suspend = 1
- *   /vm/<uuid>                 n0 rN   name, uuid, image/ostype
+ *   /local/domain/N                    n0 rN   the home: the guest reads it, cannot add keys there
+ *     name, domid, vm, memory/{static-max,target,videoram}, cpu/<i>/availability,
+ *     store/{port,ring-ref} (once the store channel and frame are known), control, device,
+ *     device/suspend, control/platform-feature-{xs_reset_watches,multiprocessor-suspend} = 1
+ *                                              (dom0's, readable by N)
+ *     control/shutdown, control/feature-{poweroff,reboot,suspend}, control/sysrq,
+ *     device/suspend/event-channel, data, drivers, feature, attr, error
+ *                                      nN      the guest's own; the toolstack writes "poweroff"
+ *                                              or "reboot" to control/shutdown and a PV-aware
+ *                                              guest acts on it through its watch
+ *   /vm/<uuid>                         n0 rN   name, uuid, image/ostype
  *
  * Everything goes in one transaction, retried on EAGAIN, as libxl does.
  */
@@ -23,10 +27,26 @@ export interface DomainNodeSpec {
   readonly vcpus: number;
   readonly memoryKiB: number;
   readonly videoRamKiB?: number;
+  /** The store event channel (the guest's port) and ring frame, written as store/port and store/ring-ref. */
+  readonly store?: { readonly port: number; readonly gfn: number };
 }
 
+/** Directories the toolstack owns and the guest reads. */
+const TOOLSTACK_DIRS = ['control', 'device', 'device/suspend'] as const;
 /** The keys the guest owns (libxl's rw list). */
-const GUEST_OWNED = ['control', 'control/shutdown', 'data', 'drivers', 'feature', 'attr', 'error', 'device'] as const;
+const GUEST_OWNED = [
+  'control/shutdown',
+  'control/feature-poweroff',
+  'control/feature-reboot',
+  'control/feature-suspend',
+  'control/sysrq',
+  'device/suspend/event-channel',
+  'data',
+  'drivers',
+  'feature',
+  'attr',
+  'error',
+] as const;
 
 const ATTEMPTS = 10;
 
@@ -54,6 +74,11 @@ export function writeDomainNodes(xs: XenstoreClient, spec: DomainNodeSpec): void
       xs.write(`${home}/memory/target`, String(spec.memoryKiB), tx);
       xs.write(`${home}/memory/videoram`, String(spec.videoRamKiB ?? 0), tx);
       for (let i = 0; i < spec.vcpus; i++) xs.write(`${home}/cpu/${i}/availability`, 'online', tx);
+      if (spec.store) {
+        xs.write(`${home}/store/port`, String(spec.store.port), tx);
+        xs.write(`${home}/store/ring-ref`, String(spec.store.gfn), tx);
+      }
+      for (const k of TOOLSTACK_DIRS) xs.mkdir(`${home}/${k}`, tx);
       for (const k of GUEST_OWNED) {
         xs.mkdir(`${home}/${k}`, tx);
         xs.setPerms(`${home}/${k}`, rw, tx);
