@@ -12,6 +12,8 @@ const ENTRIES = [
   { name: 'bench:cpu', file: 'cpu-bench.js', bad: ['--mode', 'fast'] },
   { name: 'bench:ioreq', file: 'ioreq-bench.js', bad: ['--trials', 'many'] },
   { name: 'bench:scan', file: 'scan-bench.js', bad: ['--repeats', '0'] },
+  { name: 'bench:xenstore-fuzz', file: 'xenstore-fuzz.js', bad: ['--messages', 'lots'] },
+  { name: 'bench:xenstore-latency', file: 'xenstore-latency.js', bad: ['--requests', '0'] },
 ] as const;
 
 function run(file: string, args: readonly string[]) {

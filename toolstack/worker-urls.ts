@@ -14,3 +14,4 @@ export function compiledModule(relativePath: string): URL {
 // The bundles tools/bundle-workers.mjs makes of hypervisor/vcpu-worker.ts and device-model/dm-worker.ts.
 export const VCPU_WORKER = compiledModule('workers/vcpu-worker.js');
 export const DM_WORKER = compiledModule('workers/dm-worker.js');
+export const XENSTORED_WORKER = compiledModule('toolstack/xenstore/xenstored-worker.js');
