@@ -231,14 +231,11 @@ function comi(c: Cpu, f: X87State, i: Insn, ordered: boolean, popAfter: boolean)
   info.reset();
   const rel = A.compare(f.st(0), f.st(i.rm), ordered, f.cw, info);
   const suppressed = commit(c, f, info.exc);
-  setC1(f, 0);
-  if (!suppressed) {
-    if (rel === A.Rel.GT) setFlags(0, 0, 0);
-    else if (rel === A.Rel.LT) setFlags(0, 0, 1);
-    else if (rel === A.Rel.EQ) setFlags(1, 0, 0);
-    else setFlags(1, 1, 1);
-  }
-  if (popAfter) f.pop();
+  if (rel === A.Rel.GT) setFlags(0, 0, 0);
+  else if (rel === A.Rel.LT) setFlags(0, 0, 1);
+  else if (rel === A.Rel.EQ) setFlags(1, 0, 0);
+  else setFlags(1, 1, 1);
+  if (popAfter && !suppressed) f.pop();
 }
 
 // ---------------------------------------------------------------- memory forms
@@ -384,7 +381,9 @@ function loadReal(c: Cpu, f: X87State, lin: number, bits: 32 | 64): void {
     e |= Exc.IE;
     val = quiet(v);
   }
-  if (commit(c, f, e)) return;
+  // An unmasked IE (SNaN) stops the load; an unmasked DE does not (host).
+  commit(c, f, e);
+  if (e & ~f.cw & Exc.IE) return;
   setC1(f, 0);
   f.push(val);
 }
@@ -517,6 +516,7 @@ function execRegister(c: Cpu, f: X87State, i: Insn): void {
       switch (reg) {
         case 0: // FFREE
           f.empty[f.phys(rm)] = 1;
+          setC1(f, 0);
           return;
         case 1:
           return fxch(c, f, rm);
@@ -616,8 +616,7 @@ function fcmov(c: Cpu, f: X87State, cc: number, rm: number, negate: boolean): vo
     if (underflow(c, f)) f.setSt(0, INDEFINITE);
     return;
   }
-  setC1(f, 0);
-  if (t) f.setSt(0, f.st(rm));
+  if (t) f.setSt(0, f.st(rm)); // C1 is left as it was (host)
 }
 
 /** One-operand operation on ST(0) that stores a rounded result in place. */
@@ -656,10 +655,7 @@ function execD9(c: Cpu, f: X87State, reg: number, rm: number): void {
     case 0: {
       // FLD ST(i)
       if (f.isEmpty(rm)) {
-        if (!f.isEmpty(7)) {
-          if (overflow(c, f)) f.push(INDEFINITE);
-          return;
-        }
+        // An empty source is an underflow even when ST(7) is full as well (host).
         if (underflow(c, f)) f.push(INDEFINITE);
         return;
       }

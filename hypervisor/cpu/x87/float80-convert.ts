@@ -89,7 +89,7 @@ export function toIeee(a: F80, bits: 32 | 64, cw: number, info: RoundInfo): bigi
     case Kind.ZERO:
       return signBit;
     default:
-      if (k === Kind.DENORMAL || k === Kind.PSEUDO_DENORMAL) info.exc |= Exc.DE;
+      // A denormal register operand raises no DE on a store (host).
       return packIeee(roundPack(a.sign, a.sig, scaledExp(a), false, f, roundingOf(cw), cw & 0x3f, info, false), f);
   }
 }
@@ -115,7 +115,6 @@ export function toInt(a: F80, bits: number, cw: number, info: RoundInfo): bigint
     info.exc |= Exc.IE;
     return intIndefinite(bits);
   }
-  if (k === Kind.DENORMAL || k === Kind.PSEUDO_DENORMAL) info.exc |= Exc.DE;
   const r = roundToInteger(a.sign, a.sig, scaledExp(a), roundingOf(cw));
   const limit = 1n << BigInt(bits - 1);
   if (r.q > limit || (r.q === limit && a.sign === 0)) {
@@ -154,7 +153,6 @@ export function toBcd(a: F80, cw: number, info: RoundInfo): number[] {
   }
   let q = 0n;
   if (k !== Kind.ZERO) {
-    if (k === Kind.DENORMAL || k === Kind.PSEUDO_DENORMAL) info.exc |= Exc.DE;
     const r = roundToInteger(a.sign, a.sig, scaledExp(a), roundingOf(cw));
     if (r.q >= 10n ** 18n) {
       info.exc |= Exc.IE;
