@@ -224,8 +224,10 @@ function comi(c: Cpu, f: X87State, i: Insn, ordered: boolean, popAfter: boolean)
     c.setEflags(e | (zf ? Flag.ZF : 0) | (pf ? Flag.PF : 0) | (cf ? Flag.CF : 0));
   };
   if (f.isEmpty(0) || f.isEmpty(i.rm)) {
-    if (underflow(c, f)) setFlags(1, 1, 1);
-    if (popAfter) f.pop();
+    // Unordered whether or not IE is masked; the pop only when masked (host).
+    const masked = underflow(c, f);
+    setFlags(1, 1, 1);
+    if (popAfter && masked) f.pop();
     return;
   }
   info.reset();
@@ -779,7 +781,7 @@ function fxtract(c: Cpu, f: X87State): void {
   if (f.isEmpty(0)) {
     if (underflow(c, f)) {
       f.setSt(0, INDEFINITE);
-      if (f.isEmpty(7)) f.push(INDEFINITE);
+      f.push(INDEFINITE);
     }
     return;
   }
@@ -813,6 +815,7 @@ function fscale(c: Cpu, f: X87State): void {
 function fprem(c: Cpu, f: X87State, ieee: boolean): void {
   if (f.isEmpty(0) || f.isEmpty(1)) {
     if (underflow(c, f)) f.setSt(0, INDEFINITE);
+    setCC(f, 0, 0, 0, 0);
     return;
   }
   info.reset();
@@ -848,7 +851,7 @@ function fptan(c: Cpu, f: X87State): void {
   if (f.isEmpty(0)) {
     if (underflow(c, f)) {
       f.setSt(0, INDEFINITE);
-      if (f.isEmpty(7)) f.push(INDEFINITE);
+      f.push(INDEFINITE);
     }
     return;
   }
@@ -879,7 +882,7 @@ function fsincos(c: Cpu, f: X87State): void {
   if (f.isEmpty(0)) {
     if (underflow(c, f)) {
       f.setSt(0, INDEFINITE);
-      if (f.isEmpty(7)) f.push(INDEFINITE);
+      f.push(INDEFINITE);
     }
     return;
   }

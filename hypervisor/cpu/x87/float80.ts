@@ -312,11 +312,15 @@ export function roundPack(
     // precision with its exponent wrapped up, a memory destination is left alone (the caller).
     if (!(masks & Exc.UE)) {
       info.exc |= Exc.UE;
-      if (wrap) {
-        const r = roundTo(sign, m, e, sticky, f.prec, -Infinity, rc, info);
-        const rlead = r.lsb + bitLength(r.q) - 1;
-        return { sign, exp: rlead + f.bias + 24576, q: r.q, lsb: r.lsb, special: 0 };
-      }
+      // A memory destination is left alone and reports UE alone (host).
+      if (!wrap) return { sign, exp: 0, q: 0n, lsb: 0, special: 0 };
+      const r = roundTo(sign, m, e, sticky, f.prec, -Infinity, rc, info);
+      const rlead = r.lsb + bitLength(r.q) - 1;
+      const exp = rlead + f.bias + 24576;
+      if (exp >= 1) return { sign, exp, q: r.q, lsb: r.lsb, special: 0 };
+      // Too tiny even wrapped: the masked response (a denormal or zero).
+      info.exc &= ~Exc.PE;
+      info.up = 0;
     }
     const r = roundTo(sign, m, e, sticky, f.prec, denormLsb, rc, info);
     if (r.inexact) info.exc |= Exc.UE;
@@ -328,9 +332,17 @@ export function roundPack(
   const r = roundTo(sign, m, e, sticky, f.prec, -Infinity, rc, info);
   const rlead = r.lsb + bitLength(r.q) - 1;
   if (rlead > f.emax) {
-    if (wrap && (masks & Exc.OE) === 0) {
+    if ((masks & Exc.OE) === 0) {
       info.exc |= Exc.OE;
-      return { sign, exp: rlead + f.bias - 24576, q: r.q, lsb: r.lsb, special: 0 };
+      if (!wrap) {
+        // A memory destination is left alone and reports OE alone (host).
+        info.exc &= ~Exc.PE;
+        info.up = 0;
+        return { sign, exp: 0, q: 0n, lsb: 0, special: 0 };
+      }
+      const exp = rlead + f.bias - 24576;
+      if (exp <= 0x7ffe) return { sign, exp, q: r.q, lsb: r.lsb, special: 0 };
+      // Too large even wrapped (FSCALE): the masked response.
     }
     info.exc |= Exc.OE | Exc.PE;
     const toInf = rc === Rc.NEAREST || (rc === Rc.UP && sign === 0) || (rc === Rc.DOWN && sign === 1);
