@@ -815,17 +815,20 @@ function fscale(c: Cpu, f: X87State): void {
 function fprem(c: Cpu, f: X87State, ieee: boolean): void {
   if (f.isEmpty(0) || f.isEmpty(1)) {
     if (underflow(c, f)) f.setSt(0, INDEFINITE);
-    setCC(f, 0, 0, 0, 0);
+    f.sw &= ~Sw.C2; // C0 and C3 are left as they were (host)
     return;
   }
   info.reset();
   const r = A.prem(f.st(0), f.st(1), ieee, f.cw, info);
   const suppressed = commit(c, f, info.exc);
-  if (suppressed) return;
+  const k = classify(r.value);
   const q = r.q;
-  if (r.partial) f.sw = (f.sw & ~(Sw.C2 | Sw.C1)) | Sw.C2;
+  // Partial: C2 = 1 and the quotient bits cleared. A NaN result or an invalid operand clears
+  // C2 and C1 and leaves C0 and C3 (host).
+  if (suppressed || info.exc & Exc.IE || k === Kind.QNAN || k === Kind.SNAN) f.sw &= ~(Sw.C2 | Sw.C1);
+  else if (r.partial) setCC(f, 0, 1, 0, 0);
   else setCC(f, (q >> 1) & 1, 0, q & 1, (q >> 2) & 1);
-  if (info.exc & (Exc.IE | Exc.DE) && !r.partial) setCC(f, 0, 0, 0, 0);
+  if (suppressed) return;
   f.setSt(0, r.value);
 }
 

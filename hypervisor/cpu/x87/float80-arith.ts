@@ -391,9 +391,9 @@ export interface Remainder {
 /**
  * FPREM (truncating quotient) and FPREM1 (IEEE: nearest-even quotient). When the exponents
  * differ by 64 or more, one step reduces the difference and sets C2 (SDM Vol. 2 FPREM: a
- * reduction by D − N with N implementation-dependent in 32..63; `PREM_PARTIAL_N`).
+ * reduction by D − N with N implementation-dependent in 32..63). The host's N is
+ * 32 + ((D − 32) mod 32), found by solving its partial remainders for N.
  */
-export const PREM_PARTIAL_N = 32;
 
 export function prem(a: F80, b: F80, ieee: boolean, cw: number, info: RoundInfo): Remainder {
   const ka = classify(a);
@@ -413,13 +413,15 @@ export function prem(a: F80, b: F80, ieee: boolean, cw: number, info: RoundInfo)
   const B = b.sig << BigInt(eb - e);
   if (d >= 64) {
     // Partial: divide by B × 2^(d − N), truncating.
-    const k = BigInt(d - PREM_PARTIAL_N);
+    const n = 32 + ((d - 32) & 31);
+    const k = BigInt(d - n);
     const Bk = B << k;
     const qq = A / Bk;
     const r = A - qq * Bk;
     return { value: remainderValue(a.sign, r, e, cw, info), q: 0, partial: true };
   }
-  if (d < -1) return { value: a, q: 0, partial: false };
+  // |a| < |b| / 2: a itself, normalised (a pseudo-denormal comes back with exponent 1, as on the host).
+  if (d < -1) return { value: remainderValue(a.sign, a.sig, ea, cw, info), q: 0, partial: false };
   let q = A / B;
   let r = A - q * B;
   let sign = a.sign;
