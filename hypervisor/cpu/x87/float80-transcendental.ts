@@ -3,8 +3,9 @@
  * Intel documents these within 1 ulp of the exact result (SDM Vol. 1 §8.3.10, "Transcendental
  * Instruction Accuracy"); here each is computed in fixed point with at least 200 bits beyond
  * the result's own (fixed-point.ts) and rounded once under the rounding control, so the result
- * is the correctly rounded one, which is within that bound and equals the host's whenever the
- * host's is exact. Special operands follow the tables of each instruction in SDM Vol. 2.
+ * is the correctly rounded one (for the trigonometric functions: of the argument reduced as the
+ * processor reduces it), which is within that bound and equals the host's whenever the host's
+ * is exact. Special operands follow the tables of each instruction in SDM Vol. 2.
  * Precision control does not apply (64 bits). Arguments of FSIN/FCOS/FPTAN of magnitude 2^63
  * or more are out of range: C2 = 1 and ST(0) unchanged (`null`).
  */
@@ -67,7 +68,12 @@ export function trig(a: F80, which: Trig, cw: number, info: RoundInfo): F80 | nu
   if (k === Kind.ZERO) return which === Trig.COS ? ONE : a;
   const p = GUARD + 64 + Math.max(0, -lead(a));
   const x = toFixed(a, p);
-  const halfPi = piF(p + 64) >> 65n; // π/2 at precision p
+  // The argument is reduced by the processor's own π: 66 significant bits, truncated (SDM
+  // Vol. 1 §8.3.10: FSIN, FCOS, FSINCOS and FPTAN reduce with a 66-bit approximation of π; the
+  // host agrees bit for bit with this reduction, not with an exact one). The reduction itself
+  // is exact; the sine and cosine of the reduced argument are computed at full precision.
+  const fracBits = BigInt(p - 64);
+  const halfPi = ((piF(p) >> fracBits) << fracBits) >> 1n;
   const n = x / halfPi;
   let r = x - n * halfPi;
   const quarter = halfPi >> 1n;
