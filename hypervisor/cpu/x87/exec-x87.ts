@@ -836,6 +836,7 @@ function fprem(c: Cpu, f: X87State, ieee: boolean): void {
 function trig(c: Cpu, f: X87State, which: T.Trig): void {
   if (f.isEmpty(0)) {
     if (underflow(c, f)) f.setSt(0, INDEFINITE);
+    f.sw &= ~Sw.C2; // the trigonometric forms clear C2 on a stack fault (host)
     return;
   }
   info.reset();
@@ -856,6 +857,7 @@ function fptan(c: Cpu, f: X87State): void {
       f.setSt(0, INDEFINITE);
       f.push(INDEFINITE);
     }
+    f.sw &= ~Sw.C2;
     return;
   }
   if (!f.isEmpty(7)) {
@@ -887,6 +889,7 @@ function fsincos(c: Cpu, f: X87State): void {
       f.setSt(0, INDEFINITE);
       f.push(INDEFINITE);
     }
+    f.sw &= ~Sw.C2;
     return;
   }
   if (!f.isEmpty(7)) {
