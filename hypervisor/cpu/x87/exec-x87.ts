@@ -794,7 +794,10 @@ function fxtract(c: Cpu, f: X87State): void {
   }
   info.reset();
   const [expo, sig] = A.xtract(f.st(0), f.cw, info);
-  if (commit(c, f, info.exc)) return;
+  if (commit(c, f, info.exc)) {
+    setC1(f, 0);
+    return;
+  }
   setC1(f, 0);
   f.setSt(0, expo);
   f.push(sig);
@@ -865,6 +868,7 @@ function fptan(c: Cpu, f: X87State): void {
       f.setSt(0, INDEFINITE);
       f.push(INDEFINITE);
     }
+    f.sw &= ~Sw.C2;
     return;
   }
   info.reset();
@@ -897,6 +901,7 @@ function fsincos(c: Cpu, f: X87State): void {
       f.setSt(0, INDEFINITE);
       f.push(INDEFINITE);
     }
+    f.sw &= ~Sw.C2;
     return;
   }
   info.reset();

@@ -402,8 +402,9 @@ export function prem(a: F80, b: F80, ieee: boolean, cw: number, info: RoundInfo)
   if (s) return { value: s, q: 0, partial: false };
   if (ka === Kind.INFINITY || kb === Kind.ZERO) return { value: invalid(info), q: 0, partial: false };
   if (denormalCheck(ka, kb, cw, info)) return { value: INDEFINITE, q: 0, partial: false };
-  if (kb === Kind.INFINITY || ka === Kind.ZERO) return { value: a, q: 0, partial: false };
+  if (ka === Kind.ZERO) return { value: a, q: 0, partial: false };
   const ea = scaledExp(a);
+  if (kb === Kind.INFINITY) return { value: remainderValue(a.sign, a.sig, ea, cw, info), q: 0, partial: false };
   const eb = scaledExp(b);
   const la = ea + bitLength(a.sig) - 1;
   const lb = eb + bitLength(b.sig) - 1;

@@ -318,9 +318,10 @@ export function roundPack(
       const rlead = r.lsb + bitLength(r.q) - 1;
       const exp = rlead + f.bias + 24576;
       if (exp >= 1) return { sign, exp, q: r.q, lsb: r.lsb, special: 0 };
-      // Too tiny even wrapped: the masked response (a denormal or zero).
-      info.exc &= ~Exc.PE;
+      // Too tiny even wrapped (FSCALE): a signed zero, inexact, never rounded up (host).
+      info.exc |= Exc.PE;
       info.up = 0;
+      return { sign, exp: 0, q: 0n, lsb: 0, special: 0 };
     }
     const r = roundTo(sign, m, e, sticky, f.prec, denormLsb, rc, info);
     if (r.inexact) info.exc |= Exc.UE;
