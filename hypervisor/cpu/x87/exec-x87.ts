@@ -385,8 +385,8 @@ function loadReal(c: Cpu, f: X87State, lin: number, bits: 32 | 64): void {
   }
   // An unmasked IE (SNaN) stops the load; an unmasked DE does not (host).
   commit(c, f, e);
-  if (e & ~f.cw & Exc.IE) return;
   setC1(f, 0);
+  if (e & ~f.cw & Exc.IE) return;
   f.push(val);
 }
 
