@@ -343,7 +343,10 @@ export function roundPack(
       }
       const exp = rlead + f.bias - 24576;
       if (exp <= 0x7ffe) return { sign, exp, q: r.q, lsb: r.lsb, special: 0 };
-      // Too large even wrapped (FSCALE): the masked response.
+      // Too large even wrapped (FSCALE): infinity whatever the rounding, rounded up (host).
+      info.exc |= Exc.PE;
+      info.up = 1;
+      return { sign, exp: EXP_MAX, q: 0n, lsb: 0, special: 1 };
     }
     info.exc |= Exc.OE | Exc.PE;
     const toInf = rc === Rc.NEAREST || (rc === Rc.UP && sign === 0) || (rc === Rc.DOWN && sign === 1);
