@@ -231,9 +231,11 @@ export function yl2x(x: F80, y: F80, cw: number, info: RoundInfo): F80 {
     m >>= 1n;
   }
   if (m === one(p)) {
-    // log2 x = kk exactly.
+    // log2 x = kk exactly; the host still reports the result inexact (PE, not rounded up).
     const L = BigInt(Math.abs(kk));
-    return finish(y.sign ^ (kk < 0 ? 1 : 0), y.sig * L, scaledExp(y), false, cw, info, 64);
+    const r = finish(y.sign ^ (kk < 0 ? 1 : 0), y.sig * L, scaledExp(y), false, cw, info, 64);
+    if (kk !== 0) info.exc |= Exc.PE;
+    return r;
   }
   const L = BigInt(kk) * one(p) + divF(lnF(m, p), ln2F(p), p);
   const sign = y.sign ^ (L < 0n ? 1 : 0);
