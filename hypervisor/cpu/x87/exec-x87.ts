@@ -33,9 +33,18 @@ function checkNm(c: Cpu): void {
   if (c.cr0 & (Cr0.EM | Cr0.TS)) fault(Vector.NM);
 }
 
-/** A waiting instruction meets a pending unmasked exception. */
+/**
+ * A waiting instruction meets a pending unmasked exception: #MF with CR0.NE = 1; with NE = 0,
+ * FERR# (held until ES clears) and the instruction goes on, as QEMU's fpu_raise_exception
+ * does (the PC's IRQ 13 and IGNNE# wiring).
+ */
 function checkPending(c: Cpu, f: X87State): void {
-  if (f.pending && c.cr0 & Cr0.NE) fault(Vector.MF);
+  if (!f.pending) return;
+  if (c.cr0 & Cr0.NE) fault(Vector.MF);
+  if (!f.ferr) {
+    f.ferr = true;
+    c.requestStop(); // the vCPU loop routes it to the PIC before the next instruction
+  }
 }
 
 /** The control instructions, which neither wait nor record FIP/FOP. */
@@ -59,16 +68,9 @@ export function fwait(c: Cpu, _i: Insn): void {
 }
 
 /** Merge `info` into the status word; returns true if an unmasked IE, ZE or DE suppresses the result. */
-function commit(c: Cpu, f: X87State, ex: number): boolean {
-  const wasPending = f.pending;
+function commit(_c: Cpu, f: X87State, ex: number): boolean {
   const unmasked = f.raise(ex);
-  if (unmasked && !wasPending && !(c.cr0 & Cr0.NE)) requestFerr(c, f);
   return unmasked && (ex & ~f.cw & (Exc.IE | Exc.DE | Exc.ZE)) !== 0;
-}
-
-function requestFerr(c: Cpu, f: X87State): void {
-  f.ferrRequest = true;
-  c.requestStop(); // the vCPU loop routes it to the PIC before the next instruction
 }
 
 function setC1(f: X87State, v: number | boolean): void {
@@ -135,6 +137,7 @@ export function x87(c: Cpu, i: Insn): void {
   if (i.mod === 3) execRegister(c, f, i);
   else execMemory(c, f, i, c.ea(i));
   if (!isControl(i)) recordPointers(c, f, i);
+  if (!f.pending) f.ferr = false;
 }
 
 // ---------------------------------------------------------------- arithmetic
@@ -364,10 +367,8 @@ function setC1IfPushed(f: X87State): void {
   if (!(f.sw & Exc.SF) || !(f.sw & Sw.C1)) setC1(f, 0);
 }
 
-function updateAfterCw(c: Cpu, f: X87State): void {
-  const was = f.pending;
+function updateAfterCw(_c: Cpu, f: X87State): void {
   f.updateEs();
-  if (f.pending && !was && !(c.cr0 & Cr0.NE)) requestFerr(c, f);
 }
 
 function loadReal(c: Cpu, f: X87State, lin: number, bits: 32 | 64): void {
@@ -559,7 +560,7 @@ function execRegister(c: Cpu, f: X87State, i: Insn): void {
 }
 
 function clearFerr(f: X87State): void {
-  f.ferrRequest = false;
+  f.ferr = false;
 }
 
 function fucom(c: Cpu, f: X87State, rm: number, popAfter: boolean): void {
@@ -930,4 +931,5 @@ export function fxsaveRstor(c: Cpu, i: Insn): void {
   if (i.reg === 0) fxsave(c, c.fpu, lin);
   else if (i.reg === 1) fxrstor(c, c.fpu, lin);
   else ud();
+  if (!c.fpu.pending) c.fpu.ferr = false;
 }

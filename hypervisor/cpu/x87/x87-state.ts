@@ -47,13 +47,15 @@ export class X87State {
   fop = 0;
   /**
    * FERR#: on a PC with CR0.NE = 0 an unmasked exception is reported on IRQ 13 through the
-   * chipset (SDM Vol. 1 §8.7, "MS-DOS compatibility sub-mode"). Set when ES goes to 1 with
-   * NE = 0; the vCPU routes it to the PIC and clears it.
+   * chipset (SDM Vol. 1 §8.7 and appendix D, "MS-DOS compatibility sub-mode"). A waiting
+   * instruction that meets ES = 1 with NE = 0 raises the line; it falls when ES clears
+   * (FNCLEX, FNINIT, a reload). The vCPU loop drives PIC IRQ 13 from it (vcpu.ts routeFerr).
    */
-  ferrRequest = false;
+  ferr = false;
 
   /** FNINIT: control 0x37F, status 0, every tag empty, pointers 0; the data registers keep their bits. */
   init(): void {
+    this.ferr = false;
     this.cw = 0x037f;
     this.sw = 0;
     this.top = 0;
