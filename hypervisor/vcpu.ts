@@ -185,7 +185,7 @@ export class Vcpu implements ExitHandlers {
         }
         const armed = this.platform !== undefined && nextTimerDeadline(this.platform.timers) !== Infinity;
         const result = cpu.run(armed ? TIMER_SLICE : IDLE_SLICE);
-        if (cpu.fpu.ferr !== this.ferrLevel) this.routeFerr();
+        if (cpu.fpu.ferrRequest) this.routeFerr();
         this.syncCounters();
         if (result === RunResult.DEAD) return this.crashed();
         if (this.halted && !cpu.interruptsEnabled) {
@@ -222,16 +222,13 @@ export class Vcpu implements ExitHandlers {
     if (ns > k[C.input_latency_max_ns]!) k[C.input_latency_max_ns] = ns;
   }
 
-  /** The level last driven on IRQ 13 from the x87's FERR#. */
-  private ferrLevel = false;
-
   /**
-   * FERR# (an unmasked x87 exception met with CR0.NE = 0, x87/x87-state.ts) drives ISA IRQ 13,
-   * as the PC chipset wires it and QEMU's pc machine raises it (its ferr_irq).
+   * FERR# asserted by the x87 (an unmasked exception met with CR0.NE = 0, x87/x87-state.ts):
+   * IRQ 13 through the PC's error latch (devices/ferr-latch.ts), as QEMU's pc machine does.
    */
   private routeFerr(): void {
-    this.ferrLevel = this.cpu.fpu.ferr;
-    this.platform?.pic.setIrqLevel(13, this.ferrLevel);
+    this.cpu.fpu.ferrRequest = false;
+    this.platform?.ferr.raise();
   }
 
   /** Timers due, and the device model's wires, into the PIC. */

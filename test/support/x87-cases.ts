@@ -196,7 +196,15 @@ function doubleToExt(x: number): Uint8Array {
 /** An 80-bit value from the edges of the format. */
 export function extValue(r: Rand): Uint8Array {
   const s = r() & 1;
-  switch (r() % 20) {
+  switch (r() % 23) {
+    case 20:
+      // Just below 1 at the 24-, 53- and 64-bit boundaries: products with values near 2^emin
+      // round up to 2^emin or stay tiny (tininess after rounding).
+      return ext(s, 0x3ffe - (r() % 2), [0xffffff8000000000n, 0xfffffffffffff800n, 0xffffffffffffffffn][r() % 3]! | BigInt(r() % 4));
+    case 21:
+      return ext(s, 0, [0x7fffffffffffffffn, 0x8000000000000001n, 0x7fffff8000000000n, 0x7ffffffffffff800n][r() % 4]! - BigInt(r() % 3));
+    case 22:
+      return ext(s, 1 + (r() % 2), [0x8000000000000000n, 0x8000000000000001n, 0x8000008000000000n][r() % 3]!);
     case 0:
       return ext(s, 0, 0n);
     case 1:

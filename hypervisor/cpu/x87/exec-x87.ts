@@ -43,6 +43,7 @@ function checkPending(c: Cpu, f: X87State): void {
   if (c.cr0 & Cr0.NE) fault(Vector.MF);
   if (!f.ferr) {
     f.ferr = true;
+    f.ferrRequest = true;
     c.requestStop(); // the vCPU loop routes it to the PIC before the next instruction
   }
 }

@@ -179,6 +179,7 @@ export function f2xm1(a: F80, cw: number, info: RoundInfo): F80 {
       return finish(1, m, -Number(n), false, cw, info, 64);
     }
   }
+  if (lead(a) >= 0) return f2xm1Large(a, cw, info);
   const p = GUARD + 64 + Math.max(0, -lead(a));
   const x = toFixed(a, p);
   const y = mulF(x, ln2F(p), p);
@@ -189,6 +190,35 @@ export function f2xm1(a: F80, cw: number, info: RoundInfo): F80 {
     sign = 1;
   }
   return fromFixed(sign, v, p, cw, info);
+}
+
+/**
+ * F2XM1 outside its documented domain (|x| ≥ 1; Intel leaves the result undefined): 2^n × 2^f − 1
+ * with x = n + f, 0 ≤ f < 1, so that no argument makes the computation unbounded.
+ */
+function f2xm1Large(a: F80, cw: number, info: RoundInfo): F80 {
+  const L = lead(a);
+  if (L >= 15) {
+    // |x| ≥ 32768: 2^x overflows, or 2^x − 1 is −1 to far beyond 64 bits.
+    return a.sign ? finish(1, (1n << 200n) - 1n, -200, true, cw, info, 64) : finish(0, 1n, 20000, false, cw, info, 64);
+  }
+  const p = GUARD + 64;
+  const x = toFixed(a, p);
+  const signed = a.sign ? -x : x;
+  const n = signed >> BigInt(p); // floor
+  const frac = signed - (n << BigInt(p));
+  const twoF = one(p) + expm1F(mulF(frac, ln2F(p), p), p); // 2^f in [1, 2)
+  const nn = Number(n);
+  // 2^x − 1 = twoF × 2^n − 1, exactly in fixed point at precision p + max(0, −n).
+  const q = p + Math.max(0, -nn);
+  const scaled = nn >= 0 ? twoF << BigInt(nn + q - p) : twoF << BigInt(q - p + nn);
+  let v = scaled - one(q);
+  let sign = 0;
+  if (v < 0n) {
+    v = -v;
+    sign = 1;
+  }
+  return fromFixed(sign, v, q, cw, info);
 }
 
 /** FYL2X: ST(1) × log2(ST(0)) (SDM Vol. 2 FYL2X table); x = ST(0), y = ST(1). */
@@ -266,7 +296,11 @@ export function yl2xp1(x: F80, y: F80, cw: number, info: RoundInfo): F80 {
   const p = GUARD + 64 + Math.max(0, -lead(x));
   const xf = toFixed(x, p);
   if (x.sign && xf >= one(p)) return invalid(info);
-  const L = divF(ln1pF(x.sign ? -xf : xf, p), ln2F(p), p);
+  // Inside the documented range |x| < 1 − √2/2 the atanh series converges fast; beyond it
+  // (undefined by Intel) log2(1 + x) is taken directly, which is bounded for any x.
+  const small = lead(x) < -2;
+  const lnv = small ? ln1pF(x.sign ? -xf : xf, p) : lnF(x.sign ? one(p) - xf : one(p) + xf, p);
+  const L = divF(lnv, ln2F(p), p);
   const sign = y.sign ^ (L < 0n ? 1 : 0);
   const mag = L < 0n ? -L : L;
   return finish(sign, y.sig * mag, scaledExp(y) - p, true, cw, info, 64);

@@ -265,6 +265,13 @@ function roundTo(sign: number, m: bigint, e: number, sticky: boolean, prec: numb
   return { q, lsb, inexact };
 }
 
+const scratch = new RoundInfo();
+
+function isTinyAfterRounding(sign: number, m: bigint, e: number, sticky: boolean, f: Format, rc: Rc): boolean {
+  const r = roundTo(sign, m, e, sticky, f.prec, -Infinity, rc, scratch.reset());
+  return r.lsb + bitLength(r.q) - 1 < f.emin;
+}
+
 /** The largest finite value at `prec` bits of a format, with `sign`. */
 function maxFinite(sign: number, f: Format): PackedParts {
   const q = (1n << BigInt(f.prec)) - 1n;
@@ -289,8 +296,8 @@ export interface PackedParts {
  * Overflow and underflow follow SDM Vol. 1 §4.9.1.4–5: masked, overflow gives infinity or the
  * largest finite value by rounding direction and underflow a denormal (UE only when also
  * inexact); unmasked (`wrap`, register destinations only) the result keeps full precision and
- * its exponent is wrapped by 24576 (3 × 2^13). Tininess is detected before rounding, on the
- * unbounded-exponent result (checked against the host).
+ * its exponent is wrapped by 24576 (3 × 2^13). Tininess is detected after rounding, on the
+ * unbounded-exponent result at the destination's precision (checked against the host).
  */
 export function roundPack(
   sign: number,
@@ -307,8 +314,10 @@ export function roundPack(
   // A tiny result keeps the bits a value at 2^emin would keep at this precision: the precision
   // control counts from the format's integer-bit position, not from the denormal's leading bit.
   const denormLsb = f.emin - f.prec + 1;
-  if (lead < f.emin) {
-    // Tiny before rounding. Unmasked: UE on tininess alone; a register gets the result at full
+  if (lead < f.emin && isTinyAfterRounding(sign, m, e, sticky, f, rc)) {
+    // Tiny: below 2^emin even after rounding at the precision with an unbounded exponent
+    // (the x87 detects tininess after rounding: a result that rounds up to 2^emin is normal
+    // and raises no UE, on the host). Unmasked: UE on tininess alone; a register gets the result at full
     // precision with its exponent wrapped up, a memory destination is left alone (the caller).
     if (!(masks & Exc.UE)) {
       info.exc |= Exc.UE;

@@ -48,10 +48,12 @@ export class X87State {
   /**
    * FERR#: on a PC with CR0.NE = 0 an unmasked exception is reported on IRQ 13 through the
    * chipset (SDM Vol. 1 §8.7 and appendix D, "MS-DOS compatibility sub-mode"). A waiting
-   * instruction that meets ES = 1 with NE = 0 raises the line; it falls when ES clears
-   * (FNCLEX, FNINIT, a reload). The vCPU loop drives PIC IRQ 13 from it (vcpu.ts routeFerr).
+   * instruction that meets ES = 1 with NE = 0 asserts it (`ferr`, held until ES clears, so it
+   * is asserted once per exception) and sets `ferrRequest`, which the vCPU loop takes to the
+   * PC's error latch (devices/ferr-latch.ts: IRQ 13 until the guest writes port 0xF0).
    */
   ferr = false;
+  ferrRequest = false;
 
   /** FNINIT: control 0x37F, status 0, every tag empty, pointers 0; the data registers keep their bits. */
   init(): void {
