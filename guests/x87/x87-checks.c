@@ -176,9 +176,10 @@ static const struct category categories[] = {
 };
 #define N_CATEGORIES (sizeof categories / sizeof categories[0])
 
-static uint32_t category_crc(const struct category *cat, const struct f80 *in, unsigned n) {
+/* Two CRCs: of the results (values, memory images, EFLAGS) and of the status words. */
+static void category_crc(const struct category *cat, const struct f80 *in, unsigned n, uint32_t *values, uint32_t *status) {
   static const struct f80 one = {0x8000000000000000ull, 0x3fff};
-  uint32_t crc = 0;
+  uint32_t crc = 0, swcrc = 0;
   for (unsigned k = 0; k < N_CW; k++) {
     for (unsigned i = 0; i < n; i++) {
       for (unsigned j = 0; j < (cat->binary ? n : 1); j++) {
@@ -186,11 +187,14 @@ static uint32_t category_crc(const struct category *cat, const struct f80 *in, u
         for (unsigned z = 0; z < sizeof r; z++) ((uint8_t *)&r)[z] = 0;
         cat->op(&in[i], cat->binary ? &in[j] : &one, &control_words[k], &r);
         r.eflags &= 0x8d5; /* the arithmetic flags (IF and the rest depend on the environment) */
+        swcrc = crc32_update(swcrc, (const uint8_t *)&r.sw, sizeof r.sw);
+        r.sw = 0;
         crc = crc32_update(crc, (const uint8_t *)&r, sizeof r);
       }
     }
   }
-  return crc;
+  *values = crc;
+  *status = swcrc;
 }
 
 /*
@@ -237,11 +241,13 @@ static void print_f80(const struct f80 *v) {
 
 void x87_checks(void) {
   crc32_init();
-  for (unsigned c = 0; c < N_CATEGORIES; c++) {
-    printf("ordinary %-14s %08x\n", categories[c].name, category_crc(&categories[c], ordinary, sizeof ordinary / sizeof ordinary[0]));
-  }
-  for (unsigned c = 0; c < N_CATEGORIES; c++) {
-    printf("edges    %-14s %08x\n", categories[c].name, category_crc(&categories[c], edges, sizeof edges / sizeof edges[0]));
+  for (unsigned set = 0; set < 2; set++) {
+    for (unsigned c = 0; c < N_CATEGORIES; c++) {
+      uint32_t values, status;
+      if (set == 0) category_crc(&categories[c], ordinary, sizeof ordinary / sizeof ordinary[0], &values, &status);
+      else category_crc(&categories[c], edges, sizeof edges / sizeof edges[0], &values, &status);
+      printf("%s %-14s values %08x status %08x\n", set == 0 ? "ordinary" : "edges   ", categories[c].name, values, status);
+    }
   }
   printf("%-23s %08x\n", "constants", constants_crc());
   printf("%-23s %08x\n", "fnsave", fsave_crc());
