@@ -918,7 +918,7 @@ function fsincos(c: Cpu, f: X87State): void {
   const co = T.trig(a, T.Trig.COS, f.cw, info)!;
   const suppressed = commit(c, f, info.exc | sinInfo.exc);
   f.sw &= ~Sw.C2;
-  roundedC1(f, info);
+  setC1(f, sinInfo.up !== 0 && (sinInfo.exc & Exc.PE) !== 0);
   if (suppressed) return;
   f.setSt(0, s);
   f.push(co);
