@@ -21,11 +21,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { GUESTS_DIR, GUEST_BIN_DIR, REPO_ROOT } from './support/guest-files.js';
+import { GUESTS_DIR, guestElf, REPO_ROOT } from './support/guest-files.js';
 import { runHvmsim } from './support/hvmsim-cli.js';
 import { qemuAvailable, runUnderQemu } from './support/qemu.js';
 
-const ELF = path.join(GUEST_BIN_DIR, 'x87.elf');
+const ELF = guestElf('x87');
 const work = mkdtempSync(path.join(tmpdir(), 'hvmsim-x87-guest-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
