@@ -14,7 +14,6 @@ import {
   bitLength,
   classify,
   Exc,
-  EXTENDED,
   extendedAt,
   F80,
   INDEFINITE,
@@ -444,11 +443,6 @@ function remainderValue(sign: number, r: bigint, e: number, cw: number, info: Ro
   return finish(sign, r, e, false, cw, info, 64);
 }
 
-/** FCHS/FABS act on the sign bit alone, even of NaNs and unsupported encodings. */
-export function changeSign(a: F80): F80 {
-  return a.negate();
-}
-
 /** Convert a JS double exactly (constants, tests). */
 export function fromDouble(x: number): F80 {
   const dv = new DataView(new ArrayBuffer(8));
@@ -466,4 +460,3 @@ export function fromDouble(x: number): F80 {
   return new F80(sign, ex - 1023 + BIAS, SIG_J | (frac << 11n));
 }
 
-export { EXTENDED };

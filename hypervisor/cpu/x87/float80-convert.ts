@@ -6,7 +6,6 @@
  * control does not apply to them.
  */
 import {
-  bitLength,
   classify,
   DOUBLE,
   Exc,
@@ -176,4 +175,3 @@ export function toBcd(a: F80, cw: number, info: RoundInfo): number[] {
   return out;
 }
 
-export { bitLength };

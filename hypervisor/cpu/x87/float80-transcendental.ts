@@ -306,4 +306,3 @@ export function yl2xp1(x: F80, y: F80, cw: number, info: RoundInfo): F80 {
   return finish(sign, y.sig * mag, scaledExp(y) - p, true, cw, info, 64);
 }
 
-export { ZERO };

@@ -8,7 +8,7 @@
  * The state starts as QEMU's reset leaves it (x86_cpu_reset: FCW 0x37F, every register empty),
  * which is also FNINIT's state.
  */
-import { classify, Exc, F80, Kind, ZERO } from './float80.js';
+import { classify, F80, Kind, ZERO } from './float80.js';
 
 export const enum Sw {
   ES = 0x80,
@@ -161,4 +161,3 @@ export class X87State {
   }
 }
 
-export { Exc };
