@@ -1,6 +1,7 @@
 /**
  * The CPUID policy the hypervisor presents (Xen handles CPUID itself). A 32-bit, i686-class
- * processor: the integer features the interpreter implements, no x87/SSE (they raise #UD), and
+ * processor: the integer features the interpreter implements, the x87 with FXSAVE/FXRSTOR, no
+ * MMX/SSE (they raise #UD), and
  * Xen's hypervisor leaves at 0x40000000 with the "XenVMMXenVMM" signature (docs/architecture.md §2).
  */
 import type { Cpu } from './cpu/cpu.js';
@@ -13,9 +14,9 @@ function str4(s: string, at: number): number {
   return s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24);
 }
 
-// Leaf 1 EDX: TSC(4) MSR(5) CX8(8) SEP(11) CMOV(15) PAT(16). No FPU(0), no MMX/SSE, and no
+// Leaf 1 EDX: FPU(0) TSC(4) MSR(5) CX8(8) SEP(11) CMOV(15) PAT(16) FXSR(24). No MMX/SSE, and no
 // APIC(9) while the platform has no local APIC (a kernel that sees the bit maps 0xFEE00000).
-const LEAF1_EDX = (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 15) | (1 << 16);
+const LEAF1_EDX = (1 << 0) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 15) | (1 << 16) | (1 << 24);
 // Leaf 1 ECX bit 31: running under a hypervisor.
 const LEAF1_ECX = 1 << 31;
 // Family 6, model 15, stepping 11 (a Core 2 of the VT-x era).

@@ -189,6 +189,7 @@ export class Vcpu implements ExitHandlers {
         const armed = this.platform !== undefined && nextTimerDeadline(this.platform.timers) !== Infinity;
         this.firstRunNs ??= this.clock.now();
         const result = cpu.run(armed ? TIMER_SLICE : IDLE_SLICE);
+        if (cpu.fpu.ferrRequest) this.routeFerr();
         this.syncCounters();
         if (result === RunResult.DEAD) return this.crashed();
         if (this.halted && !cpu.interruptsEnabled) {
@@ -223,6 +224,15 @@ export class Vcpu implements ExitHandlers {
     k[C.input_irqs]!++;
     k[C.input_latency_ns]! += ns;
     if (ns > k[C.input_latency_max_ns]!) k[C.input_latency_max_ns] = ns;
+  }
+
+  /**
+   * FERR# asserted by the x87 (an unmasked exception met with CR0.NE = 0, x87/x87-state.ts):
+   * IRQ 13 through the PC's error latch (devices/ferr-latch.ts), as QEMU's pc machine does.
+   */
+  private routeFerr(): void {
+    this.cpu.fpu.ferrRequest = false;
+    this.platform?.ferr.raise();
   }
 
   /** Timers due, and the device model's wires, into the PIC. */

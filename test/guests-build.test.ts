@@ -18,6 +18,7 @@ import {
   GUESTS_DIR,
   guestElf,
   guestExitStatus,
+  OWN_TEST_GUESTS,
   QEMU_GUEST_NAMES,
 } from './support/guest-files.js';
 import { qemuAvailable, qemuArgs, runUnderQemu } from './support/qemu.js';
@@ -59,7 +60,7 @@ describe('guest images', () => {
       );
       ctx.skip();
     }
-    for (const name of [...GUEST_NAMES, ...BOOT_STATE_GUESTS]) {
+    for (const name of [...GUEST_NAMES, ...BOOT_STATE_GUESTS, ...OWN_TEST_GUESTS]) {
       const rebuilt = readFileSync(path.join(out, `${name}.elf`));
       const original = readFileSync(guestElf(name));
       expect(rebuilt.equals(original), `${name}.elf differs from a fresh build: run npm run guests and commit`).toBe(true);

@@ -24,6 +24,7 @@ import type { Insn } from './insn.js';
 import { LazyOp, materialize, type LazyFlagState } from './lazy-flags.js';
 import { Cr0, Flag, Reg, REG_NAMES, Seg, SEG_NAMES, Vector, WRITABLE_FLAGS } from './registers.js';
 import { loadBootSegments, loadSegmentForInterrupt } from './segments.js';
+import { X87State } from './x87/x87-state.js';
 
 export type ExitHandler = (cpu: Cpu) => void;
 
@@ -87,6 +88,8 @@ export class Cpu implements LazyFlagState {
   idtrBase = 0;
   idtrLimit = 0x3ff;
   readonly msrs = new Map<number, bigint>();
+  /** The x87 FPU (x87/x87-state.ts). */
+  readonly fpu = new X87State();
 
   /** Retired instructions. */
   instructions = 0;
@@ -297,6 +300,17 @@ export class Cpu implements LazyFlagState {
       }
     }
     this.writeSlow(a, 4, v | 0);
+  }
+
+  /**
+   * Raise the fault a write of `size` bytes at `lin` would raise, without writing: callers that
+   * store several dwords (x87 m64/m80, FSAVE) probe first so that no part is written before a
+   * fault (the SDM's rule that a faulting instruction leaves memory unchanged). Without paging
+   * no write faults, so this only checks its arguments; with paging it translates every page
+   * the range touches for a write.
+   */
+  probeWrite(lin: number, size: number): void {
+    if (!(size >= 1 && size <= 4096) || size !== Math.floor(size)) throw new RangeError(`probeWrite: bad size ${size}`);
   }
 
   rd(lin: number, osz: number): number {

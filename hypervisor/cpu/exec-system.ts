@@ -5,9 +5,9 @@
  */
 import type { Cpu } from './cpu.js';
 import { ExitReason, IoDir } from './exit.js';
-import { fault, gp, ud } from './fault.js';
+import { gp, ud } from './fault.js';
 import type { Insn } from './insn.js';
-import { Cr0, Flag, Reg, Seg, Vector } from './registers.js';
+import { Cr0, Flag, Reg, Seg } from './registers.js';
 import { loadDataSegment } from './segments.js';
 
 export function execUD(_c: Cpu, _i: Insn): void {
@@ -211,9 +211,4 @@ export function movSregE(c: Cpu, i: Insn): void {
   const sel = i.mod === 3 ? c.getReg(i.rm, 2) : c.rd16(c.ea(i));
   loadDataSegment(c, i.reg, sel);
   if (i.reg === Seg.SS) c.shadow = true;
-}
-
-/** x87 and SSE are not implemented: #UD, as with CR0.EM set (guests use -mgeneral-regs-only). */
-export function fpu(_c: Cpu, _i: Insn): void {
-  fault(Vector.UD);
 }

@@ -9,6 +9,7 @@ import * as G from './exec-descriptor.js';
 import * as C from './exec-control.js';
 import * as S from './exec-string.js';
 import * as Y from './exec-system.js';
+import * as X from './x87/exec-x87.js';
 import type { Exec, Insn } from './insn.js';
 
 export const enum OpFlag {
@@ -158,7 +159,9 @@ def(0xd1, A.shiftE1, M);
 def(0xd2, A.shiftECL, M | B);
 def(0xd3, A.shiftECL, M);
 def(0xd7, A.xlat, 0);
-for (let op = 0xd8; op <= 0xdf; op++) def(op, Y.fpu, M | END);
+// x87 (x87/exec-x87.ts). Compiled blocks call the interpreter's handler for these (block-compiler.ts).
+for (let op = 0xd8; op <= 0xdf; op++) def(op, X.x87, M);
+def(0x9b, X.fwait, 0);
 def(0xe0, C.loop, OpFlag.REL8 | END);
 def(0xe1, C.loop, OpFlag.REL8 | END);
 def(0xe2, C.loop, OpFlag.REL8 | END);
@@ -221,6 +224,7 @@ def(0x1a9, C.popSreg, 0);
 def(0x1ab, A.btEG, M);
 def(0x1ac, A.shrdI, M | OpFlag.IMM8);
 def(0x1ad, A.shrdCL, M);
+def(0x1ae, X.fxsaveRstor, M); // FXSAVE /0, FXRSTOR /1; the SSE forms #UD
 def(0x1af, A.imulGE, M);
 def(0x1b0, A.cmpxchg, M | B);
 def(0x1b1, A.cmpxchg, M);

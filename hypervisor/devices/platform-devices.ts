@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import { pcCmosImage, type PcCmosConfig } from './cmos-pc-layout.js';
 import { Pic8259 } from './pic8259.js';
 import { Pit8254 } from './pit8254.js';
+import { FerrLatch } from './ferr-latch.js';
 import { Port80 } from './port80.js';
 import { RtcCmos } from './rtc-cmos.js';
 import type { TimedDevice } from './timed-device.js';
@@ -13,6 +14,8 @@ export interface PlatformDevices {
   readonly pit: Pit8254;
   readonly rtc: RtcCmos;
   readonly port80: Port80;
+  /** IRQ 13 from the x87's FERR#, cleared through port 0xF0. */
+  readonly ferr: FerrLatch;
   /** Service these before intr_assist; the smallest nextDeadline() bounds a HLT sleep. */
   readonly timers: readonly TimedDevice[];
 }
@@ -34,12 +37,13 @@ export function createPlatformDevices(options: PlatformDevicesOptions): Platform
     irqs: pic,
   });
   const port80 = new Port80();
-  return { pic, pit, rtc, port80, timers: [pit, rtc] };
+  const ferr = new FerrLatch(pic);
+  return { pic, pit, rtc, port80, ferr, timers: [pit, rtc] };
 }
 
 /** Attach the devices to the hypervisor's bus (each declares its ports). */
 export function attachPlatformDevices(bus: IoBus, devices: PlatformDevices): void {
-  for (const device of [devices.pic, devices.pit, devices.rtc, devices.port80]) bus.attach(device);
+  for (const device of [devices.pic, devices.pit, devices.rtc, devices.port80, devices.ferr]) bus.attach(device);
 }
 
 /** The earliest deadline among `timers` (Infinity if none). */

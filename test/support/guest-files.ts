@@ -31,7 +31,10 @@ export type GuestName = (typeof GUEST_NAMES)[number];
 /** Guests with their own entry that dump the loader's handover (test/boot-state.test.ts). */
 export const BOOT_STATE_GUESTS = ['boot-state', 'boot-state-aout'] as const;
 
-export function guestElf(name: GuestName | (typeof BOOT_STATE_GUESTS)[number]): string {
+/** Guests compared with QEMU and the host by their own tests, not run-differential (test/guest-x87.test.ts). */
+export const OWN_TEST_GUESTS = ['x87'] as const;
+
+export function guestElf(name: GuestName | (typeof BOOT_STATE_GUESTS)[number] | (typeof OWN_TEST_GUESTS)[number]): string {
   return path.join(GUEST_BIN_DIR, `${name}.elf`);
 }
 
