@@ -29,16 +29,46 @@ export interface CpuidResult {
   edx: number;
 }
 
-export function cpuidLeaf(leaf: number, _subleaf: number, vcpuId: number, vcpus: number): CpuidResult {
+/**
+ * Xen's leaves for an HVM domain without Viridian, base 0x40000000 and limit 5 (Xen's
+ * XEN_CPUID_MAX_NUM_LEAVES; public/arch-x86/cpuid.h): signature and highest leaf, version, one
+ * hypercall page through MSR 0x40000000 (hypervisor/xen-msr.ts), time (zeros: hvmsim's TSC counts
+ * instructions, not host time, and no TSC mode is offered), HVM features (vCPU id and domid
+ * present; IOMMU_MAPPINGS, which Xen always sets; no APIC virtualisation and no per-vCPU upcall
+ * vector yet), and a PV-only leaf that reads zeros.
+ */
+const XEN_BASE = 0x40000000;
+const XEN_LEAVES = 5;
+const XEN_HVM_CPUID_IOMMU_MAPPINGS = 1 << 2;
+const XEN_HVM_CPUID_VCPU_ID_PRESENT = 1 << 3;
+const XEN_HVM_CPUID_DOMID_PRESENT = 1 << 4;
+export const XEN_VERSION_MAJOR = 4;
+export const XEN_VERSION_MINOR = 19;
+
+function xenLeaf(n: number, vcpuId: number, domid: number): CpuidResult {
+  switch (n) {
+    case 0:
+      return { eax: XEN_BASE + XEN_LEAVES, ebx: str4(XEN_SIGNATURE, 0), ecx: str4(XEN_SIGNATURE, 4), edx: str4(XEN_SIGNATURE, 8) };
+    case 1:
+      return { eax: (XEN_VERSION_MAJOR << 16) | XEN_VERSION_MINOR, ebx: 0, ecx: 0, edx: 0 };
+    case 2:
+      return { eax: 1, ebx: XEN_BASE, ecx: 0, edx: 0 };
+    case 4:
+      return { eax: XEN_HVM_CPUID_IOMMU_MAPPINGS | XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT, ebx: vcpuId, ecx: domid, edx: 0 };
+    default:
+      return { eax: 0, ebx: 0, ecx: 0, edx: 0 }; // 3 (time), 5 (PV only), above the limit
+  }
+}
+
+export function cpuidLeaf(leaf: number, _subleaf: number, vcpuId: number, vcpus: number, domid = 0): CpuidResult {
+  const l = leaf >>> 0;
+  // 0x40000000–0x400000FF: Xen's leaves; the next 0x100 (where Viridian would move them) read as zeros.
+  if (l >= XEN_BASE && l < XEN_BASE + 0x200) return l < XEN_BASE + 0x100 ? xenLeaf(l - XEN_BASE, vcpuId, domid) : { eax: 0, ebx: 0, ecx: 0, edx: 0 };
   switch (leaf >>> 0) {
     case 0:
       return { eax: 1, ebx: str4(VENDOR, 0), edx: str4(VENDOR, 4), ecx: str4(VENDOR, 8) };
     case 1:
       return { eax: LEAF1_EAX, ebx: (vcpuId << 24) | (vcpus << 16), ecx: LEAF1_ECX, edx: LEAF1_EDX };
-    case 0x40000000:
-      return { eax: 0x40000001, ebx: str4(XEN_SIGNATURE, 0), ecx: str4(XEN_SIGNATURE, 4), edx: str4(XEN_SIGNATURE, 8) };
-    case 0x40000001:
-      return { eax: (4 << 16) | 19, ebx: 0, ecx: 0, edx: 0 }; // Xen version 4.19
     case 0x80000000:
       return { eax: 0x80000000, ebx: 0, ecx: 0, edx: 0 };
     default:
@@ -50,8 +80,8 @@ export function cpuidLeaf(leaf: number, _subleaf: number, vcpuId: number, vcpus:
 }
 
 /** Complete a CPUID exit: EAX/ECX in, EAX/EBX/ECX/EDX out. */
-export function completeCpuid(cpu: Cpu, vcpuId: number, vcpus: number): void {
-  const r = cpuidLeaf(cpu.regs[Reg.EAX]!, cpu.regs[Reg.ECX]!, vcpuId, vcpus);
+export function completeCpuid(cpu: Cpu, vcpuId: number, vcpus: number, domid = 0): void {
+  const r = cpuidLeaf(cpu.regs[Reg.EAX]!, cpu.regs[Reg.ECX]!, vcpuId, vcpus, domid);
   cpu.regs[Reg.EAX] = r.eax;
   cpu.regs[Reg.EBX] = r.ebx;
   cpu.regs[Reg.ECX] = r.ecx;

@@ -13,6 +13,8 @@ export interface ExitHandlers {
   hlt(cpu: Cpu): void;
   vmcall(cpu: Cpu): void;
   cpuid(cpu: Cpu): void;
+  /** RDMSR/WRMSR in the hypervisor's MSR window: complete it, or raise #GP. */
+  msr(cpu: Cpu): void;
   interruptWindow(cpu: Cpu): void;
   externalInterrupt(cpu: Cpu): void;
   tripleFault(cpu: Cpu): void;
@@ -42,6 +44,8 @@ export const EXIT_TABLE: ReadonlyMap<ExitReason, Entry> = new Map<ExitReason, En
   [ExitReason.HLT, { handle: (h, c) => h.hlt(c), counter: counter('exit_hlt') }],
   [ExitReason.VMCALL, { handle: (h, c) => h.vmcall(c), counter: counter('exit_vmcall') }],
   [ExitReason.CPUID, { handle: (h, c) => h.cpuid(c), counter: counter('exit_cpuid') }],
+  [ExitReason.MSR_READ, { handle: (h, c) => h.msr(c), counter: counter('exit_msr') }],
+  [ExitReason.MSR_WRITE, { handle: (h, c) => h.msr(c), counter: counter('exit_msr') }],
   [ExitReason.INTERRUPT_WINDOW, { handle: (h, c) => h.interruptWindow(c), counter: counter('exit_interrupt_window') }],
   [ExitReason.EXTERNAL_INTERRUPT, { handle: (h, c) => h.externalInterrupt(c), counter: counter('exit_external_interrupt') }],
   [ExitReason.TRIPLE_FAULT, { handle: (h, c) => h.tripleFault(c), counter: counter('exit_triple_fault') }],

@@ -24,7 +24,8 @@ import { GuestMemory } from './cpu/guest-memory.js';
 import { completeCpuid } from './cpuid.js';
 import { createPlatformDevices, nextTimerDeadline, attachPlatformDevices, type PlatformDevices } from './devices/platform-devices.js';
 import { exitDispatcher, type ExitHandlers } from './exit-table.js';
-import { EINVAL, handleHypercall } from './hypercalls.js';
+import { EINVAL, handleHypercall } from './hypercalls/table.js';
+import { serveXenMsr } from './xen-msr.js';
 import { intrAssist } from './intr-assist.js';
 import { IoreqClient } from './ioreq-client.js';
 import { MmioHandler, type BufferedRange } from './mmio.js';
@@ -398,7 +399,11 @@ export class Vcpu implements ExitHandlers {
   }
 
   cpuid(cpu: Cpu): void {
-    completeCpuid(cpu, this.env.vcpu, this.env.config.vcpus);
+    completeCpuid(cpu, this.env.vcpu, this.env.config.vcpus, this.env.config.domid);
+  }
+
+  msr(cpu: Cpu): void {
+    serveXenMsr(cpu);
   }
 
   interruptWindow(cpu: Cpu): void {

@@ -14,6 +14,7 @@ export const VCPU_COUNTERS = [
   'exit_hlt',
   'exit_vmcall',
   'exit_cpuid',
+  'exit_msr',
   'exit_interrupt_window',
   'exit_external_interrupt',
   'exit_triple_fault',

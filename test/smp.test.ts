@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Cpu } from '../hypervisor/cpu/cpu.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
-import { EINVAL, ENOSYS, handleHypercall, HYPERVISOR_vcpu_op, VCPUOP_up } from '../hypervisor/hypercalls.js';
+import { EINVAL, ENOSYS, handleHypercall, HYPERVISOR_vcpu_op, VCPUOP_up } from '../hypervisor/hypercalls/table.js';
 import { createP2mBuffer } from '../shared/p2m.js';
 import { decodeControlMessage, encodeControlMessage } from '../shared/control-messages.js';
 import { debugExitStatus, guestElf, GuestExitCode } from './support/guest-files.js';

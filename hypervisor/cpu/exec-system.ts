@@ -181,8 +181,25 @@ const KNOWN_MSRS = new Map<number, bigint>([
   [0x2ff, 0n], // IA32_MTRR_DEF_TYPE
 ]);
 
+/** Xen's MSR window (hypercall page, Viridian): served by the hypervisor through an MSR exit. */
+const HYPERVISOR_MSRS_FIRST = 0x40000000;
+const HYPERVISOR_MSRS_LAST = 0x400002ff;
+
+function hypervisorMsr(idx: number): boolean {
+  return idx >= HYPERVISOR_MSRS_FIRST && idx <= HYPERVISOR_MSRS_LAST;
+}
+
 export function rdmsr(c: Cpu, _i: Insn): void {
   const idx = c.regs[Reg.ECX]! >>> 0;
+  if (hypervisorMsr(idx)) {
+    c.exit.addr = idx;
+    c.exit.value = 0;
+    c.exit.valueHigh = 0;
+    c.vmexit(ExitReason.MSR_READ); // the handler sets value/valueHigh or raises #GP
+    c.regs[Reg.EAX] = c.exit.value;
+    c.regs[Reg.EDX] = c.exit.valueHigh;
+    return;
+  }
   if (!KNOWN_MSRS.has(idx)) gp(0);
   let v = c.msrs.get(idx) ?? KNOWN_MSRS.get(idx)!;
   if (idx === 0x10) v = BigInt(c.instructions * TSC_PER_INSTRUCTION);
@@ -192,6 +209,13 @@ export function rdmsr(c: Cpu, _i: Insn): void {
 
 export function wrmsr(c: Cpu, _i: Insn): void {
   const idx = c.regs[Reg.ECX]! >>> 0;
+  if (hypervisorMsr(idx)) {
+    c.exit.addr = idx;
+    c.exit.value = c.regs[Reg.EAX]! >>> 0;
+    c.exit.valueHigh = c.regs[Reg.EDX]! >>> 0;
+    c.vmexit(ExitReason.MSR_WRITE);
+    return;
+  }
   if (!KNOWN_MSRS.has(idx)) gp(0);
   const v = (BigInt(c.regs[Reg.EDX]! >>> 0) << 32n) | BigInt(c.regs[Reg.EAX]! >>> 0);
   c.msrs.set(idx, v);

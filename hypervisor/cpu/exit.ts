@@ -10,6 +10,8 @@ export const enum ExitReason {
   HLT = 12,
   VMCALL = 18,
   IO_INSTRUCTION = 30,
+  MSR_READ = 31, // RDMSR of an MSR the hypervisor serves (Xen's window at 0x40000000)
+  MSR_WRITE = 32,
   EPT_VIOLATION = 48, // an access to a frame whose p2m type is not plain RAM
 }
 
@@ -21,6 +23,8 @@ export const EXIT_REASON_NAMES: Readonly<Record<number, string>> = {
   12: 'hlt',
   18: 'vmcall',
   30: 'io',
+  31: 'msr_read',
+  32: 'msr_write',
   48: 'ept_violation',
 };
 
@@ -35,7 +39,7 @@ export const enum IoDir {
  */
 export class ExitInfo {
   reason: ExitReason = ExitReason.HLT;
-  /** Port (IO_INSTRUCTION) or guest-physical address (EPT_VIOLATION). */
+  /** Port (IO_INSTRUCTION), guest-physical address (EPT_VIOLATION) or MSR index (MSR_READ/WRITE). */
   addr = 0;
   /** Bytes per access: 1, 2, 4 (8 never for port I/O). */
   size = 0;
