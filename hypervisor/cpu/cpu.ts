@@ -299,6 +299,17 @@ export class Cpu implements LazyFlagState {
     this.writeSlow(a, 4, v | 0);
   }
 
+  /**
+   * Raise the fault a write of `size` bytes at `lin` would raise, without writing: callers that
+   * store several dwords (x87 m64/m80, FSAVE) probe first so that no part is written before a
+   * fault (the SDM's rule that a faulting instruction leaves memory unchanged). Without paging
+   * no write faults, so this only checks its arguments; with paging it translates every page
+   * the range touches for a write.
+   */
+  probeWrite(lin: number, size: number): void {
+    if (!(size >= 1 && size <= 4096) || size !== Math.floor(size)) throw new RangeError(`probeWrite: bad size ${size}`);
+  }
+
   rd(lin: number, osz: number): number {
     return osz === 4 ? this.rd32(lin) : osz === 2 ? this.rd16(lin) : this.rd8(lin);
   }
