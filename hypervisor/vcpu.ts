@@ -282,6 +282,9 @@ export class Vcpu implements ExitHandlers {
   private syncCounters(): void {
     const k = this.counters;
     k[C.instructions] = this.cpu.instructions;
+    k[C.tlb_miss] = this.cpu.tlbMisses;
+    k[C.page_walks] = this.cpu.pageWalks;
+    k[C.page_faults] = this.cpu.pageFaults;
     k[C.ioreq_sync] = this.ioreq.sync;
     k[C.ioreq_buffered] = this.ioreq.bufferedPosts;
     k[C.ioreq_wait_ns] = this.ioreq.waitNs;

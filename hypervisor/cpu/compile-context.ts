@@ -6,7 +6,8 @@
  *
  * Names in the generated code (bound by block-compiler.ts): `c` the Cpu, `R` c.regs, `SB`
  * c.segBase, `FR`/`FW` the fast-path frame maps, `M8`/`M32`/`MV` RAM as bytes, words and a
- * DataView, `TC`/`GCF` testCondition/getCF, `PE` the parity table, `FLT` fault(), `MHU`
+ * DataView, `TR`/`TW` the TLB's inline read/write verdicts (tlb.ts; `tq`/`pq` hold the entry and
+ * the physical address), `TC`/`GCF` testCondition/getCF, `PE` the parity table, `FLT` fault(), `MHU`
  * mulHighU32, `k` the index of the instruction that may throw, `ab` "an exit asked to abort
  * the block".
  */
@@ -71,7 +72,11 @@ export class BlockContext {
   /** Handler-called instructions (their Insn and handler are bound as constants). */
   readonly handlerIndexes = new Set<number>();
 
-  constructor(readonly insns: readonly Insn[]) {}
+  /** `paging`: accesses translate through the TLB inline (a hit needs no call). */
+  constructor(
+    readonly insns: readonly Insn[],
+    readonly paging = false,
+  ) {}
 
   emit(code: string): void {
     this.out.push(code);
@@ -225,6 +230,15 @@ export class BlockContext {
   read(dst: string, osz: number): void {
     this.mayAbort = true;
     const slow = `{ ${this.calloutPrologue()} ${dst} = c.rd${osz * 8}(a); if (c.abortBlock) ab = true; }`;
+    if (this.paging) {
+      this.emit(`tq = TR[a >>> 12];`);
+      const hit = `tq !== 0 && FR[tq >>> 12] !== 0`;
+      const pa = `pq = (tq & -4096) | (a & 4095);`;
+      if (osz === 4) this.emit(`if (${hit} && (a & 4095) <= 4092) { ${pa} ${dst} = (pq & 3) === 0 ? M32[pq >>> 2] : MV.getInt32(pq, true); } else ${slow}`);
+      else if (osz === 2) this.emit(`if (${hit} && (a & 4095) !== 4095) { ${pa} ${dst} = MV.getUint16(pq, true); } else ${slow}`);
+      else this.emit(`if (${hit}) ${dst} = M8[(tq & -4096) | (a & 4095)]; else ${slow}`);
+      return;
+    }
     if (osz === 4) {
       this.emit(
         `if (FR[a >>> 12] !== 0 && (a & 4095) <= 4092) ${dst} = (a & 3) === 0 ? M32[a >>> 2] : MV.getInt32(a, true); else ${slow}`,
@@ -240,6 +254,15 @@ export class BlockContext {
   write(v: Expr, osz: number): void {
     this.mayAbort = true;
     const slow = `{ ${this.calloutPrologue()} c.wr${osz * 8}(a, ${v}); if (c.abortBlock) ab = true; }`;
+    if (this.paging) {
+      this.emit(`tq = TW[a >>> 12];`);
+      const hit = `tq !== 0 && FW[tq >>> 12] !== 0`;
+      const pa = `pq = (tq & -4096) | (a & 4095);`;
+      if (osz === 4) this.emit(`if (${hit} && (a & 4095) <= 4092) { ${pa} if ((pq & 3) === 0) M32[pq >>> 2] = ${v}; else MV.setInt32(pq, ${v}, true); } else ${slow}`);
+      else if (osz === 2) this.emit(`if (${hit} && (a & 4095) !== 4095) { ${pa} MV.setUint16(pq, ${v}, true); } else ${slow}`);
+      else this.emit(`if (${hit}) M8[(tq & -4096) | (a & 4095)] = ${v}; else ${slow}`);
+      return;
+    }
     if (osz === 4) {
       this.emit(
         `if (FW[a >>> 12] !== 0 && (a & 4095) <= 4092) { if ((a & 3) === 0) M32[a >>> 2] = ${v}; else MV.setInt32(a, ${v}, true); } else ${slow}`,
