@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Cpu } from '../hypervisor/cpu/cpu.js';
 import { ExitReason, IoDir } from '../hypervisor/cpu/exit.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
-import { Reg } from '../hypervisor/cpu/registers.js';
+import { completeCpuid } from '../hypervisor/cpuid.js';
 import { createP2mBuffer, P2mType, PAGE_SHIFT } from '../shared/p2m.js';
 import { parseGuestImage } from '../toolstack/elf-loader.js';
 import { loadMultibootKernel } from '../toolstack/multiboot-boot-state.js';
@@ -89,9 +89,8 @@ export function loadGuest(elfPath: string, compileThreshold?: number): LoadedGue
         }
         return;
       case ExitReason.CPUID:
-        // A plain family-6 CPU with no optional features: enough for a guest that only looks.
-        c.regs[Reg.EAX] = c.regs[Reg.EAX] === 0 ? 1 : 0x600;
-        c.regs[Reg.EBX] = c.regs[Reg.ECX] = c.regs[Reg.EDX] = 0;
+        // The hypervisor's own CPUID policy (the paging guests look for PSE, PAE and NX).
+        completeCpuid(c, 0, 1);
         return;
       case ExitReason.HLT:
         stop(c, 'hlt');
