@@ -30,6 +30,8 @@ export interface GuestRunOptions {
   readonly compileThreshold?: number;
   /** Give up after this many instructions (default 5e9). */
   readonly maxInstructions?: number;
+  /** Run with paging on: RAM identity-mapped with 4 KiB pages before the guest's first instruction. */
+  readonly identityPaging?: boolean;
 }
 
 export interface GuestRun {
@@ -59,7 +61,7 @@ export interface LoadedGuest {
 }
 
 /** Load `elfPath` into fresh guest memory, ready to run from its entry point as QEMU's -kernel starts it. */
-export function loadGuest(elfPath: string, compileThreshold?: number): LoadedGuest {
+export function loadGuest(elfPath: string, compileThreshold?: number, identityPaging = false): LoadedGuest {
   const image = parseGuestImage(readFileSync(elfPath), { ramBytes: RAM_BYTES });
   const mem = new GuestMemory(new SharedArrayBuffer(RAM_BYTES), createP2mBuffer());
   mem.setType(0, RAM_BYTES >>> PAGE_SHIFT, P2mType.RAM_RW);
@@ -105,6 +107,7 @@ export function loadGuest(elfPath: string, compileThreshold?: number): LoadedGue
   });
   if (compileThreshold !== undefined) cpu.compileThreshold = compileThreshold;
   cpu.loadBootState(boot);
+  if (identityPaging) enableIdentityPaging(cpu, mem);
   return {
     cpu,
     mem,
@@ -120,7 +123,7 @@ export function loadGuest(elfPath: string, compileThreshold?: number): LoadedGue
 
 /** Load `elfPath` and run it to its debug-exit (or HLT, or death, or the instruction limit). */
 export function runGuest(elfPath: string, opts: GuestRunOptions = {}): GuestRun {
-  const g = loadGuest(elfPath, opts.compileThreshold);
+  const g = loadGuest(elfPath, opts.compileThreshold, opts.identityPaging);
   const cpu = g.cpu;
   const max = opts.maxInstructions ?? 5e9;
   const t0 = performance.now();
@@ -135,4 +138,28 @@ export function runGuest(elfPath: string, opts: GuestRunOptions = {}): GuestRun 
     blocksDecoded: cpu.blocks.decoded,
     blocksCompiled: cpu.blocks.compiled,
   };
+}
+
+/**
+ * Paging on with every RAM frame identity-mapped by a 4 KiB page (32-bit paging, no large or
+ * global pages), as if the loader had done it: the page directory and tables go in the top
+ * 128 KiB, which the firmware memory map reserves (toolstack/firmware-memory-map.ts), so the
+ * guest never touches them. The guest runs exactly as without paging, through the TLB.
+ */
+export function enableIdentityPaging(cpu: Cpu, mem: GuestMemory): void {
+  const frames = mem.ramBytes >>> PAGE_SHIFT;
+  const tables = Math.ceil(frames / 1024);
+  const pd = mem.ramBytes - (128 << 10);
+  if ((1 + tables) * 4096 > 128 << 10) throw new RangeError('identity paging: RAM too large for the reserved top 128 KiB');
+  for (let t = 0; t < tables; t++) {
+    const pt = pd + 4096 * (1 + t);
+    mem.writePhys32(pd + 4 * t, pt | 3); // present, writable
+    for (let i = 0; i < 1024; i++) {
+      const f = t * 1024 + i;
+      mem.writePhys32(pt + 4 * i, f < frames ? (f << PAGE_SHIFT) | 3 : 0);
+    }
+  }
+  cpu.cr3 = pd;
+  cpu.cr0 |= 1 << 31; // CR0.PG
+  cpu.setPaging(true);
 }

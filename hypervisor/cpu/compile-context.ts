@@ -227,18 +227,21 @@ export class BlockContext {
    * read inline; anything else goes through the Cpu's accessor after a write-back, as the
    * interpreter would reach it.
    */
-  read(dst: string, osz: number): void {
+  read(dst: string, osz: number, forWrite = false): void {
     this.mayAbort = true;
-    const slow = `{ ${this.calloutPrologue()} ${dst} = c.rd${osz * 8}(a); if (c.abortBlock) ab = true; }`;
     if (this.paging) {
-      this.emit(`tq = TR[a >>> 12];`);
-      const hit = `tq !== 0 && FR[tq >>> 12] !== 0`;
+      // The read of a read-modify-write needs the write verdict (Cpu.rdw): a page that may
+      // be written, in a frame that may be written directly (so it may be read directly too).
+      const slow = `{ ${this.calloutPrologue()} ${dst} = ${forWrite ? `c.rdw(a, ${osz})` : `c.rd${osz * 8}(a)`}; if (c.abortBlock) ab = true; }`;
+      this.emit(`tq = ${forWrite ? 'TW' : 'TR'}[a >>> 12];`);
+      const hit = `tq !== 0 && ${forWrite ? 'FW' : 'FR'}[tq >>> 12] !== 0`;
       const pa = `pq = (tq & -4096) | (a & 4095);`;
       if (osz === 4) this.emit(`if (${hit} && (a & 4095) <= 4092) { ${pa} ${dst} = (pq & 3) === 0 ? M32[pq >>> 2] : MV.getInt32(pq, true); } else ${slow}`);
       else if (osz === 2) this.emit(`if (${hit} && (a & 4095) !== 4095) { ${pa} ${dst} = MV.getUint16(pq, true); } else ${slow}`);
       else this.emit(`if (${hit}) ${dst} = M8[(tq & -4096) | (a & 4095)]; else ${slow}`);
       return;
     }
+    const slow = `{ ${this.calloutPrologue()} ${dst} = c.rd${osz * 8}(a); if (c.abortBlock) ab = true; }`;
     if (osz === 4) {
       this.emit(
         `if (FR[a >>> 12] !== 0 && (a & 4095) <= 4092) ${dst} = (a & 3) === 0 ? M32[a >>> 2] : MV.getInt32(a, true); else ${slow}`,

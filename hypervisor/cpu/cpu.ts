@@ -389,6 +389,7 @@ export class Cpu implements LazyFlagState, PagingState {
   translate(a: number, access: Access): number {
     const vpn = a >>> PAGE_SHIFT;
     const user = (this.segSel[Seg.CS]! & 3) === 3;
+    if (user !== this.tlb.userMode) this.tlb.setUser(user);
     const p = this.tlb.perm[vpn]!;
     if (p !== 0 && allowed(p, access, user) && (access !== Access.WRITE || p & TlbPerm.DIRTY)) {
       return ((this.tlb.frame[vpn]! << PAGE_SHIFT) | (a & 0xfff)) >>> 0;
@@ -488,6 +489,15 @@ export class Cpu implements LazyFlagState, PagingState {
     this.abortBlock = true;
   }
 
+  /**
+   * CPL may have changed (a CS load): the TLB's inline verdicts are per privilege. Nothing in
+   * this CPU enters CPL 3 yet (rings are a later part of issue 11); whatever loads CS with a
+   * new CPL must call this before the next access.
+   */
+  privilegeChanged(): void {
+    this.tlb.setUser((this.segSel[Seg.CS]! & 3) === 3);
+  }
+
   /** INVLPG. */
   invalidatePage(lin: number): void {
     this.tlb.invalidatePage((lin >>> 0) >>> PAGE_SHIFT);
@@ -513,6 +523,17 @@ export class Cpu implements LazyFlagState, PagingState {
     if (osz === 4) this.wr32(lin, v);
     else if (osz === 2) this.wr16(lin, v);
     else this.wr8(lin, v);
+  }
+
+  /**
+   * The read of a read-modify-write (ADD/INC/XCHG/BTS... to memory): with paging the processor
+   * reads with write intent, so a not-present or read-only page faults with W=1 before anything
+   * is read (the native oracle, test/native/paging-oracle.c, shows it; QEMU's TCG reads first
+   * and reports W=0). Without paging it is a plain read.
+   */
+  rdw(lin: number, osz: number): number {
+    if (this.paging) this.probeWrite(lin, osz);
+    return this.rd(lin, osz);
   }
 
   /** r/m operand read (register or memory). */

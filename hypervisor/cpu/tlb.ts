@@ -5,9 +5,9 @@
  * gives the physical frame, whose p2m verdict still decides RAM versus exit, so p2m changes
  * (log-dirty, VGA modes, code watching) never need a TLB flush (docs/architecture.md §3, §9).
  *
- * `rd`/`wr` are the fast verdicts the interpreter and compiled blocks test inline, for
- * supervisor accesses: `(frame << 12) | 1` when a read (a write) may use the entry without a
- * walk, 0 otherwise. A write needs the dirty bit already set in the leaf entry, so the first
+ * `rd`/`wr` are the fast verdicts the interpreter and compiled blocks test inline, for the
+ * privilege set by `setUser` (supervisor by default): `(frame << 12) | 1` when a read (a write)
+ * may use the entry without a walk, 0 otherwise. A write needs the dirty bit already set in the leaf entry, so the first
  * write through an entry filled by a read walks again and sets D, as the processor does
  * (Intel SDM Vol. 3A §4.8). Flushes follow SDM §4.10.4: MOV CR3 keeps global entries (CR4.PGE),
  * INVLPG drops one page's entry whatever its G bit, CR0.PG/WP and CR4.PGE/PAE/PSE changes drop all.
@@ -46,6 +46,22 @@ export class Tlb {
   /** Linear pages that may hold an entry, each once (`listed` marks them). */
   private filled = new Int32Array(1024);
   private readonly listed = new Uint8Array(PAGES);
+  /** The inline verdicts are for user-mode (CPL 3) accesses. */
+  private user = false;
+
+  get userMode(): boolean {
+    return this.user;
+  }
+
+  /**
+   * The privilege of the accesses to come changed (CPL 3 ↔ CPL 0–2): the inline verdicts were
+   * computed for the other one, so everything goes (the entries are refilled by walks).
+   */
+  setUser(user: boolean): void {
+    if (user === this.user) return;
+    this.flushAll();
+    this.user = user;
+  }
   private count = 0;
 
   fill(vpn: number, frame: number, perm: number): void {
@@ -61,8 +77,9 @@ export class Tlb {
     this.frame[vpn] = frame;
     this.perm[vpn] = perm | TlbPerm.VALID;
     const fast = (frame << 12) | 1;
-    this.rd[vpn] = fast;
-    this.wr[vpn] = (perm & (TlbPerm.SUP_WRITE | TlbPerm.DIRTY)) === (TlbPerm.SUP_WRITE | TlbPerm.DIRTY) ? fast : 0;
+    const write = this.user ? TlbPerm.USER_WRITE : TlbPerm.SUP_WRITE;
+    this.rd[vpn] = !this.user || perm & TlbPerm.USER ? fast : 0;
+    this.wr[vpn] = (perm & (write | TlbPerm.DIRTY)) === (write | TlbPerm.DIRTY) ? fast : 0;
   }
 
   /**
