@@ -13,10 +13,12 @@
  * included).
  */
 import type { Cpu } from './cpu/cpu.js';
+import { GuestFault } from './cpu/fault.js';
 import { Reg } from './cpu/registers.js';
 
 export const ENOSYS = 38;
 export const EINVAL = 22;
+export const EFAULT = 14;
 
 export const HYPERVISOR_sched_op = 29;
 export const HYPERVISOR_xen_version = 17;
@@ -49,8 +51,18 @@ const table = new Map<number, Hypercall>([
     (ctx, cmd, arg) => {
       if (cmd === SCHEDOP_yield) return 0;
       if (cmd === SCHEDOP_shutdown) {
-        // struct sched_shutdown { unsigned int reason; } at guest-physical `arg`.
-        const reason = ctx.cpu.rd32(arg);
+        // struct sched_shutdown { unsigned int reason; } at `arg`, a guest linear address: Xen
+        // copies HVM hypercall arguments through the guest's page tables
+        // (hvm_copy_from_guest_linear) and answers -EFAULT where they do not map.
+        let reason: number;
+        const cr2 = ctx.cpu.cr2;
+        try {
+          reason = ctx.cpu.rd32(arg);
+        } catch (e) {
+          if (!(e instanceof GuestFault)) throw e;
+          ctx.cpu.cr2 = cr2; // no #PF reaches the guest
+          return -EFAULT;
+        }
         const named = reason === 0 ? 'poweroff' : reason === 1 ? 'reboot' : reason === 3 ? 'crash' : undefined;
         if (!named) return -EINVAL;
         ctx.shutdown(named);

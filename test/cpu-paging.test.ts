@@ -509,3 +509,35 @@ describe('paging guests in-process', () => {
     });
   }
 });
+
+describe('compute.elf with paging on (4 KiB identity pages, as bench:cpu runs it)', () => {
+  const snapshot = (cpu: Cpu): unknown => ({ eip: cpu.eip >>> 0, regs: Array.from(cpu.regs), eflags: cpu.getEflags() >>> 0, n: cpu.instructions });
+  /** RAM below the page tables (the top 128 KiB), which only the paging run has. */
+  const guestRam = (mem: GuestMemory): Buffer => Buffer.from(mem.ram.subarray(0, mem.ramBytes - (128 << 10)));
+
+  test('interpreted and compiled with paging reach the state of the plain compiled run at each checkpoint', async () => {
+    const { loadGuest } = await import('../bench/cpu-bench-guest.js');
+    const plain = loadGuest(guestElf('compute'), 0);
+    const interp = loadGuest(guestElf('compute'), Infinity, true);
+    const compiled = loadGuest(guestElf('compute'), 0, true);
+    for (let n = 0; n < 4; n++) {
+      for (const g of [plain, interp, compiled]) g.cpu.run(2_500_000);
+      expect(snapshot(interp.cpu), `checkpoint ${n}`).toEqual(snapshot(plain.cpu));
+      expect(snapshot(compiled.cpu), `checkpoint ${n}`).toEqual(snapshot(plain.cpu));
+      expect(guestRam(compiled.mem).equals(guestRam(plain.mem)), `RAM at checkpoint ${n}`).toBe(true);
+      expect(guestRam(interp.mem).equals(guestRam(plain.mem)), `RAM at checkpoint ${n}`).toBe(true);
+    }
+    expect(compiled.cpu.blocks.compiled).toBeGreaterThan(20);
+    // Identity 4 KiB pages: one walk per page the guest touched, no faults.
+    expect(compiled.cpu.pageFaults).toBe(0);
+    expect(compiled.cpu.tlbMisses).toBeGreaterThan(10);
+    expect(compiled.cpu.tlbMisses).toBeLessThan(2000);
+  });
+
+  test('prints exactly the expected output compiled with paging on', { timeout: 120_000 }, async () => {
+    const r = runGuest(guestElf('compute'), { compileThreshold: 0, identityPaging: true });
+    expect(r.ended).toBe('debug-exit');
+    expect(r.exitCode).toBe(0);
+    expect(r.serial).toBe(await expectedSerial('compute'));
+  });
+});
