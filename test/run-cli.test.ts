@@ -82,4 +82,16 @@ describe('hvmsim run --stats', () => {
     const deterministic = (s: typeof a) => ({ instructions: s.instructions, exits: s.exits, ioreqs: s.ioreqs, irq: s.interrupts_injected });
     expect(deterministic(b)).toEqual(deterministic(a));
   });
+
+  test('paging counters: tlb_miss, page_walks, page_faults', async () => {
+    const f = path.join(dir, 'stats-paging.json');
+    const r = await runHvmsim(['run', guestElf('paging'), '--stats', f]);
+    expect(r.status, r.stderr).toBe(1);
+    const s = JSON.parse(readFileSync(f, 'utf8'));
+    // guests/paging/paging.c takes 23 page faults when every check holds (test/cpu-paging.test.ts).
+    expect(s.paging.page_faults).toBe(23);
+    expect(s.paging.tlb_miss).toBeGreaterThan(20);
+    expect(s.paging.page_walks).toBeGreaterThanOrEqual(s.paging.tlb_miss);
+    expect(s.vcpus[0].page_faults).toBe(23);
+  });
 });
