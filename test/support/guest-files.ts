@@ -207,7 +207,8 @@ const SMP_BLOCK_SERIAL =
  * The paging guests print error codes and A/D bits as the SDM (Vol. 3A §4.7, §4.8) defines them
  * for each access, their own constants (addresses, values written), and nothing that depends on
  * TLB caching. Reserved-bit error codes are printed without P (QEMU 7.2 leaves it clear; the SDM
- * sets it, which test/cpu-paging.test.ts holds hvmsim to).
+ * sets it, which test/cpu-paging.test.ts holds hvmsim to), and a read-modify-write's fault on a
+ * not-present page without W (the silicon sets it, test/cpu-paging-native.test.ts; QEMU does not).
  */
 const PAGING_SERIAL =
   'paging: CPUID PSE 1, PGE 1\n' +
@@ -232,8 +233,10 @@ const PAGING_SERIAL =
   'paging: CR0.WP: ok\n' +
   'paging: not-present PDE: read fault 1, write fault 1, error 2, cr2 50000abc, 2 faults\n' +
   'paging: a not-present PDE: ok\n' +
+  'paging: read-modify-write: not present fault 1, error without W 0, cr2 40070000; read-only (WP=1) fault 1, error 3, value 1234\n' +
+  'paging: a read-modify-write faults before it writes: ok\n' +
   'paging: off again, marker 4b1d0002\n' +
-  'paging: 11 of 11 checks ok\n';
+  'paging: 12 of 12 checks ok\n';
 
 const PAGING_PAE_SERIAL =
   'paging-pae: CPUID PAE 1, NX 1\n' +
