@@ -17,7 +17,6 @@ import type { Cpu } from './cpu.js';
 import { decodeBlock } from './decoder.js';
 import type { Insn } from './insn.js';
 import { GuestFault } from './fault.js';
-import { Access } from './page-walk.js';
 import { Vector } from './registers.js';
 
 /**
@@ -143,7 +142,7 @@ export class BlockCache {
     if (vpn === this.fetchVpn) return ((this.fetchFrame << PAGE_SHIFT) | (a & 0xfff)) >>> 0;
     let pa: number;
     try {
-      pa = this.cpu.translate(a, Access.FETCH);
+      pa = this.cpu.translateFetch(a);
     } catch (e) {
       if (e instanceof GuestFault && e.vector === Vector.PF) throw new FetchFault(a, e.errorCode);
       throw e;

@@ -385,6 +385,15 @@ export class Cpu implements LazyFlagState, PagingState {
     return this.paging ? this.translate(a >>> 0, access) : a >>> 0;
   }
 
+  /**
+   * An instruction fetch's translation (the block cache's): between instructions, so the
+   * instruction concerned, for a crash report or an exit, is the one at EIP.
+   */
+  translateFetch(a: number): number {
+    this.curEip = this.eip;
+    return this.translate(a, Access.FETCH);
+  }
+
   /** Paging on: the TLB entry if it allows the access, else a walk (page-walk.ts). */
   translate(a: number, access: Access): number {
     const vpn = a >>> PAGE_SHIFT;
