@@ -24,7 +24,7 @@ export const GUEST_NAMES = [
   'hello', 'compute', 'exceptions', 'timer', 'uart-irq', 'triple-fault', 'poweroff', 'ioreq-loop', 'idle',
   ...VGA_GUEST_NAMES,
   ...VGA_BENCH_GUEST_NAMES,
-  'mouse-draw', 'smp-block', 'irq-window', 'paging', 'paging-pae',
+  'mouse-draw', 'smp-block', 'irq-window', 'paging', 'paging-pae', 'compute-paging',
 ] as const;
 export type GuestName = (typeof GUEST_NAMES)[number];
 
@@ -67,6 +67,7 @@ export const GUEST_END: Readonly<Record<GuestName, GuestEnd>> = {
   'irq-window': { kind: 'debug-exit', code: 0 },
   paging: { kind: 'debug-exit', code: 0 },
   'paging-pae': { kind: 'debug-exit', code: 0 },
+  'compute-paging': { kind: 'debug-exit', code: 0 },
 };
 
 /** Arguments a guest needs under QEMU beyond the standard ones (test/support/qemu.ts). */
@@ -299,7 +300,9 @@ export async function expectedSerial(name: GuestName): Promise<string> {
       return PAGING_SERIAL;
     case 'paging-pae':
       return PAGING_PAE_SERIAL;
-    case 'compute': {
+    case 'compute':
+    case 'compute-paging': {
+      // compute-paging is compute with paging on: the same work, the same output.
       if (computeSerial === undefined) {
         const { computeExpectedSerial } = await import('../../guests/compute/compute-model.js');
         computeSerial = computeExpectedSerial();
