@@ -541,3 +541,19 @@ describe('compute.elf with paging on (4 KiB identity pages, as bench:cpu runs it
     expect(r.serial).toBe(await expectedSerial('compute'));
   });
 });
+
+describe('TLB entries after a #PF', () => {
+  test('a faulting access drops the entry for its page (SDM §4.10.4.1); a crash names a PDPTE load', () => {
+    const m = machine([HLT]);
+    m.map(0x00307000, 0x00307000, P); // read-only
+    m.cpu.cr0 |= CR0_WP;
+    m.cpu.flushTlb(false);
+    m.cpu.rd32(0x00307000);
+    expect(m.cpu.tlb.perm[0x307]).not.toBe(0);
+    expect(() => m.cpu.wr32(0x00307000, 1)).toThrow(GuestFault);
+    expect(m.cpu.tlb.perm[0x307]).toBe(0);
+    // The PDPTE load reads from a CR3 in the MMIO hole.
+    expect(() => m.cpu.loadPdptes(0xfec00000)).toThrow();
+    expect(m.cpu.crash!.reason).toMatch(/the PDPTE load from CR3 0xfec00000 reads a paging structure at guest-physical 0xfec00000/);
+  });
+});

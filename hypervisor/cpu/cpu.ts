@@ -102,8 +102,9 @@ export class Cpu implements LazyFlagState, PagingState {
   pageWalks = 0;
   pageFaults = 0;
   private readonly walkOut = new WalkResult();
-  /** The linear address being translated (a crash report names it). */
+  /** The linear address being translated, or -1 during a PDPTE load (a crash report names it). */
   private walkLin = 0;
+  private pdpteFrom = 0;
   private readonly tables: PageTableMemory = {
     read32: (pa) => this.readTable(pa),
     or32: (pa, bits) => this.orTable(pa, bits),
@@ -410,6 +411,9 @@ export class Cpu implements LazyFlagState, PagingState {
     if (!walk(this, this.tables, a, access, user, out)) {
       this.pageFaults++;
       this.cr2 = a | 0;
+      // A #PF drops the TLB entries for the address (SDM Vol. 3A §4.10.4.1), and with them
+      // the translation chained blocks rely on.
+      if (p !== 0) this.invalidatePage(a);
       fault(Vector.PF, out.error);
     }
     if (out.frame >= FRAME_COUNT) {
@@ -452,7 +456,7 @@ export class Cpu implements LazyFlagState, PagingState {
     const type = frame < FRAME_COUNT ? this.mem.p2m[frame]! : P2mType.INVALID;
     if (pa + 4 <= this.mem.ramBytes && (type === P2mType.RAM_RW || type === P2mType.RAM_LOGDIRTY)) return;
     this.crashWith(
-      `page walk for linear 0x${hex8(this.walkLin)} reads a paging structure at guest-physical 0x${pa.toString(16)} (p2m type ${P2M_TYPE_NAMES[type] ?? type}), which is not RAM`,
+      `${this.walkLin === -1 ? `the PDPTE load from CR3 0x${hex8(this.pdpteFrom)}` : `page walk for linear 0x${hex8(this.walkLin)}`} reads a paging structure at guest-physical 0x${pa.toString(16)} (p2m type ${P2M_TYPE_NAMES[type] ?? type}), which is not RAM`,
       this.curEip,
     );
     throw new RunAbort('page table outside RAM');
@@ -466,7 +470,8 @@ export class Cpu implements LazyFlagState, PagingState {
   loadPdptes(cr3: number): void {
     const base = (cr3 & ~0x1f) >>> 0;
     const next = new Int32Array(8);
-    this.walkLin = 0;
+    this.walkLin = -1;
+    this.pdpteFrom = cr3;
     for (let i = 0; i < 4; i++) {
       const lo = this.readTable(base + 8 * i);
       const hi = this.readTable(base + 8 * i + 4);
