@@ -557,3 +557,30 @@ describe('TLB entries after a #PF', () => {
     expect(m.cpu.crash!.reason).toMatch(/the PDPTE load from CR3 0xfec00000 reads a paging structure at guest-physical 0xfec00000/);
   });
 });
+
+describe('the native differential cases with paging on (identity 4 KiB pages)', () => {
+  test('every case ends exactly as without paging, interpreted and compiled', async () => {
+    const { generateCases, baseData } = await import('./support/cpu-cases.js');
+    const { InterpreterRunner } = await import('./support/cpu-runner.js');
+    const cases = generateCases(0x5eed, 10);
+    const outcomes = async (paging: boolean, threshold: number): Promise<string[]> => {
+      const saved = Cpu.defaultCompileThreshold;
+      Cpu.defaultCompileThreshold = threshold;
+      try {
+        const r = await InterpreterRunner.create(baseData(), { paging });
+        if (typeof r === 'string') throw new Error(r);
+        return cases.map((c) => JSON.stringify(r.run(c)));
+      } finally {
+        Cpu.defaultCompileThreshold = saved;
+      }
+    };
+    for (const threshold of [Infinity, 0]) {
+      const plain = await outcomes(false, threshold);
+      const paged = await outcomes(true, threshold);
+      const diffs = cases.flatMap((c, k) => (plain[k] === paged[k] ? [] : [`${c.form}: plain ${plain[k]}, paged ${paged[k]}`]));
+      console.log(`cpu-paging: ${cases.length} native-differential cases with paging on, threshold ${threshold}: ${diffs.length} differences`);
+      expect(diffs.slice(0, 10)).toEqual([]);
+      expect(plain.filter((o) => o.includes('"problem":"')).length).toBeLessThan(cases.length / 10);
+    }
+  });
+});
