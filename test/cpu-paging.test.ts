@@ -28,7 +28,7 @@ import {
   type PagingState,
 } from '../hypervisor/cpu/page-walk.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
-import { Tlb, TlbPerm } from '../hypervisor/cpu/tlb.js';
+import { Tlb, TLB_NONE, TlbPerm } from '../hypervisor/cpu/tlb.js';
 import { runGuest } from '../bench/cpu-bench-guest.js';
 import { createP2mBuffer, P2mType } from '../shared/p2m.js';
 import { expectedSerial, guestElf } from './support/guest-files.js';
@@ -223,12 +223,12 @@ describe('TLB flushes (SDM §4.10.4)', () => {
     const tlb = new Tlb();
     tlb.fill(1, 0x10, TlbPerm.SUP_WRITE | TlbPerm.DIRTY);
     tlb.fill(2, 0x20, TlbPerm.GLOBAL);
-    expect(tlb.rd[1]).toBe((0x10 << 12) | 1);
-    expect(tlb.wr[1]).toBe((0x10 << 12) | 1);
-    expect(tlb.wr[2]).toBe(0); // not writable
+    expect(tlb.rd[1]).toBe(0x10 << 12);
+    expect(tlb.wr[1]).toBe(0x10 << 12);
+    expect(tlb.wr[2]).toBe(TLB_NONE); // not writable
     tlb.flushNonGlobal();
-    expect(tlb.rd[1]).toBe(0);
-    expect(tlb.rd[2]).toBe((0x20 << 12) | 1);
+    expect(tlb.rd[1]).toBe(TLB_NONE);
+    expect(tlb.rd[2]).toBe(0x20 << 12);
     tlb.invalidatePage(2);
     expect(tlb.perm[2]).toBe(0);
     tlb.fill(3, 0x30, TlbPerm.GLOBAL);
@@ -239,8 +239,8 @@ describe('TLB flushes (SDM §4.10.4)', () => {
   test('a write verdict needs the dirty bit: the first write walks again', () => {
     const tlb = new Tlb();
     tlb.fill(5, 0x50, TlbPerm.SUP_WRITE);
-    expect(tlb.rd[5]).not.toBe(0);
-    expect(tlb.wr[5]).toBe(0);
+    expect(tlb.rd[5]).toBe(0x50 << 12);
+    expect(tlb.wr[5]).toBe(TLB_NONE);
   });
 
   test('INVLPG anywhere in a large page drops all of its pieces, and only those', () => {
@@ -345,6 +345,17 @@ describe('the CPU with paging on', () => {
       expect(m.mem.readPhys32(STACK - 12)).toBe(CODE + 10); // the faulting instruction
       expect(m.cpu.pageFaults).toBe(1);
       expect(m.cpu.pageWalks).toBeGreaterThanOrEqual(3);
+    });
+
+    test(`${mode}: a page mapped to frame 0 is read and written through the inline path`, () => {
+      // mov eax, [0x00308010]; mov [0x00308020], eax; hlt   with 0x00308000 → guest-physical 0
+      const m = machine([...loadEax(0x00308010), ...storeEax(0x00308020), HLT], threshold);
+      m.mem.writePhys32(0x10, 0x5eed1234);
+      m.map(0x00308000, 0, P | RW | D);
+      m.cpu.run(1000);
+      expect(m.cpu.regs[Reg.EAX]).toBe(0x5eed1234);
+      expect(m.mem.readPhys32(0x20)).toBe(0x5eed1234);
+      expect(m.cpu.tlb.rd[0x308]).toBe(0);
     });
 
     test(`${mode}: a page-crossing store into a not-present page writes nothing`, () => {

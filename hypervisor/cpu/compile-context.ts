@@ -234,11 +234,12 @@ export class BlockContext {
       // be written, in a frame that may be written directly (so it may be read directly too).
       const slow = `{ ${this.calloutPrologue()} ${dst} = ${forWrite ? `c.rdw(a, ${osz})` : `c.rd${osz * 8}(a)`}; if (c.abortBlock) ab = true; }`;
       this.emit(`tq = ${forWrite ? 'TW' : 'TR'}[a >>> 12];`);
-      const hit = `tq !== 0 && ${forWrite ? 'FW' : 'FR'}[tq >>> 12] !== 0`;
-      const pa = `pq = (tq & -4096) | (a & 4095);`;
+      // No test for a missing entry: its verdict names a frame that is never RAM (tlb.ts TLB_NONE).
+      const hit = `${forWrite ? 'FW' : 'FR'}[tq >>> 12] !== 0`;
+      const pa = `pq = tq | (a & 4095);`;
       if (osz === 4) this.emit(`if (${hit} && (a & 4095) <= 4092) { ${pa} ${dst} = (pq & 3) === 0 ? M32[pq >>> 2] : MV.getInt32(pq, true); } else ${slow}`);
       else if (osz === 2) this.emit(`if (${hit} && (a & 4095) !== 4095) { ${pa} ${dst} = MV.getUint16(pq, true); } else ${slow}`);
-      else this.emit(`if (${hit}) ${dst} = M8[(tq & -4096) | (a & 4095)]; else ${slow}`);
+      else this.emit(`if (${hit}) ${dst} = M8[tq | (a & 4095)]; else ${slow}`);
       return;
     }
     const slow = `{ ${this.calloutPrologue()} ${dst} = c.rd${osz * 8}(a); if (c.abortBlock) ab = true; }`;
@@ -259,11 +260,11 @@ export class BlockContext {
     const slow = `{ ${this.calloutPrologue()} c.wr${osz * 8}(a, ${v}); if (c.abortBlock) ab = true; }`;
     if (this.paging) {
       this.emit(`tq = TW[a >>> 12];`);
-      const hit = `tq !== 0 && FW[tq >>> 12] !== 0`;
-      const pa = `pq = (tq & -4096) | (a & 4095);`;
+      const hit = `FW[tq >>> 12] !== 0`;
+      const pa = `pq = tq | (a & 4095);`;
       if (osz === 4) this.emit(`if (${hit} && (a & 4095) <= 4092) { ${pa} if ((pq & 3) === 0) M32[pq >>> 2] = ${v}; else MV.setInt32(pq, ${v}, true); } else ${slow}`);
       else if (osz === 2) this.emit(`if (${hit} && (a & 4095) !== 4095) { ${pa} MV.setUint16(pq, ${v}, true); } else ${slow}`);
-      else this.emit(`if (${hit}) M8[(tq & -4096) | (a & 4095)] = ${v}; else ${slow}`);
+      else this.emit(`if (${hit}) M8[tq | (a & 4095)] = ${v}; else ${slow}`);
       return;
     }
     if (osz === 4) {

@@ -162,6 +162,8 @@ export class Cpu implements LazyFlagState, PagingState {
     this.ramView = mem.ramView;
     this.fastRead = mem.fastRead;
     this.fastWrite = mem.fastWrite;
+    // The TLB's "no entry" verdict names the frame below 4 GiB, which RAM never reaches (tlb.ts).
+    if (mem.ramBytes > FRAME_COUNT * 4096 - 4096) throw new RangeError('RAM reaches the last frame below 4 GiB');
     this.blocks = new BlockCache(this);
     mem.onCodeWrite = (frame) => {
       this.blocks.invalidateFrame(frame);
@@ -280,7 +282,7 @@ export class Cpu implements LazyFlagState, PagingState {
     const a = lin >>> 0;
     if (this.paging) {
       const t = this.tlb.rd[a >>> PAGE_SHIFT]!;
-      if (t !== 0 && this.fastRead[t >>> PAGE_SHIFT]) return this.ram[(t & -4096) | (a & 4095)]!;
+      if (this.fastRead[t >>> PAGE_SHIFT]) return this.ram[t | (a & 4095)]!;
       return this.readSlow(a, 1);
     }
     if (this.fastRead[a >>> PAGE_SHIFT]) return this.ram[a]!;
@@ -291,7 +293,7 @@ export class Cpu implements LazyFlagState, PagingState {
     const a = lin >>> 0;
     if (this.paging) {
       const t = this.tlb.rd[a >>> PAGE_SHIFT]!;
-      if (t !== 0 && (a & 0xfff) !== 0xfff && this.fastRead[t >>> PAGE_SHIFT]) return this.ramView.getUint16((t & -4096) | (a & 4095), true);
+      if ((a & 0xfff) !== 0xfff && this.fastRead[t >>> PAGE_SHIFT]) return this.ramView.getUint16(t | (a & 4095), true);
       return this.readSlow(a, 2);
     }
     if ((a & 0xfff) !== 0xfff && this.fastRead[a >>> PAGE_SHIFT]) return this.ramView.getUint16(a, true);
@@ -302,7 +304,7 @@ export class Cpu implements LazyFlagState, PagingState {
     const a = lin >>> 0;
     if (this.paging) {
       const t = this.tlb.rd[a >>> PAGE_SHIFT]!;
-      if (t !== 0 && (a & 0xfff) <= 0xffc && this.fastRead[t >>> PAGE_SHIFT]) return this.ramView.getInt32((t & -4096) | (a & 4095), true);
+      if ((a & 0xfff) <= 0xffc && this.fastRead[t >>> PAGE_SHIFT]) return this.ramView.getInt32(t | (a & 4095), true);
       return this.readSlow(a, 4);
     }
     if (this.fastRead[a >>> PAGE_SHIFT]) {
@@ -316,7 +318,7 @@ export class Cpu implements LazyFlagState, PagingState {
     const a = lin >>> 0;
     if (this.paging) {
       const t = this.tlb.wr[a >>> PAGE_SHIFT]!;
-      if (t !== 0 && this.fastWrite[t >>> PAGE_SHIFT]) this.ram[(t & -4096) | (a & 4095)] = v;
+      if (this.fastWrite[t >>> PAGE_SHIFT]) this.ram[t | (a & 4095)] = v;
       else this.writeSlow(a, 1, v & 0xff);
       return;
     }
@@ -328,7 +330,7 @@ export class Cpu implements LazyFlagState, PagingState {
     const a = lin >>> 0;
     if (this.paging) {
       const t = this.tlb.wr[a >>> PAGE_SHIFT]!;
-      if (t !== 0 && (a & 0xfff) !== 0xfff && this.fastWrite[t >>> PAGE_SHIFT]) this.ramView.setUint16((t & -4096) | (a & 4095), v, true);
+      if ((a & 0xfff) !== 0xfff && this.fastWrite[t >>> PAGE_SHIFT]) this.ramView.setUint16(t | (a & 4095), v, true);
       else this.writeSlow(a, 2, v & 0xffff);
       return;
     }
@@ -340,7 +342,7 @@ export class Cpu implements LazyFlagState, PagingState {
     const a = lin >>> 0;
     if (this.paging) {
       const t = this.tlb.wr[a >>> PAGE_SHIFT]!;
-      if (t !== 0 && (a & 0xfff) <= 0xffc && this.fastWrite[t >>> PAGE_SHIFT]) this.ramView.setInt32((t & -4096) | (a & 4095), v, true);
+      if ((a & 0xfff) <= 0xffc && this.fastWrite[t >>> PAGE_SHIFT]) this.ramView.setInt32(t | (a & 4095), v, true);
       else this.writeSlow(a, 4, v | 0);
       return;
     }

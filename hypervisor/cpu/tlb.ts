@@ -6,8 +6,11 @@
  * (log-dirty, VGA modes, code watching) never need a TLB flush (docs/architecture.md §3, §9).
  *
  * `rd`/`wr` are the fast verdicts the interpreter and compiled blocks test inline, for the
- * privilege set by `setUser` (supervisor by default): `(frame << 12) | 1` when a read (a write)
- * may use the entry without a walk, 0 otherwise. A write needs the dirty bit already set in the leaf entry, so the first
+ * privilege set by `setUser` (supervisor by default): `frame << 12` when a read (a write) may use
+ * the entry without a walk, TLB_NONE otherwise. TLB_NONE names the last frame below 4 GiB, which
+ * is never RAM (the firmware flash; MAX_MEMORY_MIB is far below), so its per-frame verdicts are
+ * always 0 and one test of the frame's verdict covers both "no entry" and "not plain RAM".
+ * (Without this, frame 0 would need its own test.) A write needs the dirty bit already set in the leaf entry, so the first
  * write through an entry filled by a read walks again and sets D, as the processor does
  * (Intel SDM Vol. 3A §4.8). Flushes follow SDM §4.10.4: MOV CR3 keeps global entries (CR4.PGE),
  * INVLPG drops one page's entry whatever its G bit, CR0.PG/WP and CR4.PGE/PAE/PSE changes drop all.
@@ -35,14 +38,17 @@ export const enum TlbPerm {
 
 const PAGES = 1 << 20;
 
+/** The inline verdict of a page with no usable entry: frame 0xFFFFF << 12 as an int32. */
+export const TLB_NONE = -4096;
+
 export class Tlb {
   /** Physical frame of each linear page (meaningful when perm has VALID). */
   readonly frame = new Int32Array(PAGES);
   readonly perm = new Uint8Array(PAGES);
-  /** Inline read verdict for supervisor accesses: (frame << 12) | 1, or 0. */
-  readonly rd = new Int32Array(PAGES);
-  /** Inline write verdict for supervisor accesses: (frame << 12) | 1, or 0. */
-  readonly wr = new Int32Array(PAGES);
+  /** Inline read verdict: frame << 12, or TLB_NONE. */
+  readonly rd = new Int32Array(PAGES).fill(TLB_NONE);
+  /** Inline write verdict: frame << 12, or TLB_NONE. */
+  readonly wr = new Int32Array(PAGES).fill(TLB_NONE);
   /** Linear pages that may hold an entry, each once (`listed` marks them). */
   private filled = new Int32Array(1024);
   private readonly listed = new Uint8Array(PAGES);
@@ -76,10 +82,10 @@ export class Tlb {
     }
     this.frame[vpn] = frame;
     this.perm[vpn] = perm | TlbPerm.VALID;
-    const fast = (frame << 12) | 1;
+    const fast = frame << 12;
     const write = this.user ? TlbPerm.USER_WRITE : TlbPerm.SUP_WRITE;
-    this.rd[vpn] = !this.user || perm & TlbPerm.USER ? fast : 0;
-    this.wr[vpn] = (perm & (write | TlbPerm.DIRTY)) === (write | TlbPerm.DIRTY) ? fast : 0;
+    this.rd[vpn] = !this.user || perm & TlbPerm.USER ? fast : TLB_NONE;
+    this.wr[vpn] = (perm & (write | TlbPerm.DIRTY)) === (write | TlbPerm.DIRTY) ? fast : TLB_NONE;
   }
 
   /**
@@ -128,7 +134,7 @@ export class Tlb {
 
   private clearEntry(vpn: number): void {
     this.perm[vpn] = 0;
-    this.rd[vpn] = 0;
-    this.wr[vpn] = 0;
+    this.rd[vpn] = TLB_NONE;
+    this.wr[vpn] = TLB_NONE;
   }
 }
