@@ -400,8 +400,9 @@ export class Cpu implements LazyFlagState, PagingState {
   /** Paging on: the TLB entry if it allows the access, else a walk (page-walk.ts). */
   translate(a: number, access: Access): number {
     const vpn = a >>> PAGE_SHIFT;
-    const user = (this.segSel[Seg.CS]! & 3) === 3;
-    if (user !== this.tlb.userMode) this.tlb.setUser(user);
+    // The privilege of accesses changes only through privilegeChanged(), so that the walk and
+    // the inline verdicts always agree on it.
+    const user = this.tlb.userMode;
     const p = this.tlb.perm[vpn]!;
     if (p !== 0 && allowed(p, access, user) && (access !== Access.WRITE || p & TlbPerm.DIRTY)) {
       return ((this.tlb.frame[vpn]! << PAGE_SHIFT) | (a & 0xfff)) >>> 0;
