@@ -14,9 +14,13 @@ function str4(s: string, at: number): number {
   return s.charCodeAt(at) | (s.charCodeAt(at + 1) << 8) | (s.charCodeAt(at + 2) << 16) | (s.charCodeAt(at + 3) << 24);
 }
 
-// Leaf 1 EDX: FPU(0) TSC(4) MSR(5) CX8(8) SEP(11) CMOV(15) PAT(16) FXSR(24). No MMX/SSE, and no
-// APIC(9) while the platform has no local APIC (a kernel that sees the bit maps 0xFEE00000).
-const LEAF1_EDX = (1 << 0) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 15) | (1 << 16) | (1 << 24);
+// Leaf 1 EDX: FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) SEP(11) PGE(13) CMOV(15) PAT(16) FXSR(24).
+// No MMX/SSE, no PSE-36(17) (4 MiB pages map below 4 GiB only, cpu/page-walk.ts), and no APIC(9)
+// while the platform has no local APIC (a kernel that sees the bit maps 0xFEE00000).
+const LEAF1_EDX = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 24);
+// Leaf 0x80000001 EDX: NX(20), the execute-disable bit under IA32_EFER.NXE with PAE. No leaf
+// 0x80000008, so MAXPHYADDR is 36 (SDM Vol. 3A §4.1.4), as the page walker assumes.
+const EXT1_EDX = 1 << 20;
 // Leaf 1 ECX bit 31: running under a hypervisor.
 const LEAF1_ECX = 1 << 31;
 // Family 6, model 15, stepping 11 (a Core 2 of the VT-x era).
@@ -70,7 +74,9 @@ export function cpuidLeaf(leaf: number, _subleaf: number, vcpuId: number, vcpus:
     case 1:
       return { eax: LEAF1_EAX, ebx: (vcpuId << 24) | (vcpus << 16), ecx: LEAF1_ECX, edx: LEAF1_EDX };
     case 0x80000000:
-      return { eax: 0x80000000, ebx: 0, ecx: 0, edx: 0 };
+      return { eax: 0x80000001, ebx: 0, ecx: 0, edx: 0 };
+    case 0x80000001:
+      return { eax: 0, ebx: 0, ecx: 0, edx: EXT1_EDX };
     default:
       // Out-of-range basic leaves return the highest basic leaf, as Intel parts do.
       return leaf >>> 0 < 0x80000000 && leaf >>> 0 >= 0x40000002

@@ -91,7 +91,7 @@ export class MmioHandler {
       if (x.dir === IoDir.IN) {
         this.counters.nullReads++;
         x.value = -1;
-        if (x.dataIsPtr) for (let k = 0; k < x.count; k++) cpu.wr(x.data + (x.df ? -k : k) * x.size, x.size, -1);
+        if (x.dataIsPtr) for (let k = 0; k < x.count; k++) cpu.wrPhys(x.data + (x.df ? -k : k) * x.size, x.size, -1); // data is guest-physical
       } else this.counters.nullWrites++;
       x.done = x.count;
       return;

@@ -122,8 +122,9 @@ export class PortIo {
     const step = x.df ? -x.size : x.size;
     for (let k = 0; k < x.count; k++) {
       const gpa = x.data + k * step;
-      if (x.dir === IoDir.IN) cpu.wr(gpa, x.size, this.read(port, x.size));
-      else this.write(port, x.size, cpu.rd(gpa, x.size));
+      // gpa is guest-physical (with paging the CPU translated the buffer's page).
+      if (x.dir === IoDir.IN) cpu.wrPhys(gpa, x.size, this.read(port, x.size));
+      else this.write(port, x.size, cpu.rdPhys(gpa, x.size));
     }
     x.done = x.count;
   }

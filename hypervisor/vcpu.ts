@@ -298,6 +298,9 @@ export class Vcpu implements ExitHandlers {
     const k = this.counters;
     if (this.firstRunNs !== undefined) k[C.run_ns] = this.clock.now() - this.firstRunNs;
     k[C.instructions] = this.cpu.instructions;
+    k[C.tlb_miss] = this.cpu.tlbMisses;
+    k[C.page_walks] = this.cpu.pageWalks;
+    k[C.page_faults] = this.cpu.pageFaults;
     k[C.ioreq_sync] = this.ioreq.sync;
     k[C.ioreq_buffered] = this.ioreq.bufferedPosts;
     k[C.ioreq_wait_ns] = this.ioreq.waitNs;

@@ -38,6 +38,11 @@ export const VCPU_COUNTERS = [
   'input_irqs',
   'input_latency_ns',
   'input_latency_max_ns',
+  // Paging (hypervisor/cpu/tlb.ts): TLB lookups that found no entry, page walks (misses and
+  // entries that did not allow the access), and #PF raised by translation.
+  'tlb_miss',
+  'page_walks',
+  'page_faults',
 ] as const;
 export type VcpuCounter = (typeof VCPU_COUNTERS)[number];
 

@@ -19,6 +19,7 @@ import {
   guestElf,
   guestExitStatus,
   OWN_TEST_GUESTS,
+  QEMU_EXTRA_ARGS,
   QEMU_GUEST_NAMES,
 } from './support/guest-files.js';
 import { qemuAvailable, qemuArgs, runUnderQemu } from './support/qemu.js';
@@ -97,7 +98,7 @@ describe('guest images', () => {
 describe.skipIf(!qemuAvailable())('guests under QEMU', () => {
   // HVMSIM_ONLY guests (an input script, VCPUOP_up) are left out: QEMU cannot run them as meant.
   it.each(QEMU_GUEST_NAMES)('%s prints what it should and ends as it should', async (name) => {
-    const run = await runUnderQemu(guestElf(name), { memoryMiB: RAM_BYTES >> 20 });
+    const run = await runUnderQemu(guestElf(name), { memoryMiB: RAM_BYTES >> 20, extraArgs: QEMU_EXTRA_ARGS[name] });
     const expected = await expectedSerial(name);
     expect(run.serial, `qemu-system-i386 ${qemuArgs(guestElf(name)).join(' ')}`).toBe(expected);
     expect(run.status).toBe(guestExitStatus(name, 'qemu'));

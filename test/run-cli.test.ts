@@ -7,8 +7,10 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { EXIT_CRASH } from '../toolstack/exit-status.js';
 import { guestElf } from './support/guest-files.js';
 import { runHvmsim } from './support/hvmsim-cli.js';
+import { tinyGuestElf } from './support/tiny-guest.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hvmsim-cli-'));
 
@@ -81,6 +83,34 @@ describe('hvmsim run --stats', () => {
     expect(a.device_model.ioreqs_served).toBe(a.ioreqs.sync);
     const deterministic = (s: typeof a) => ({ instructions: s.instructions, exits: s.exits, ioreqs: s.ioreqs, irq: s.interrupts_injected });
     expect(deterministic(b)).toEqual(deterministic(a));
+  });
+
+  test('paging counters: tlb_miss, page_walks, page_faults', async () => {
+    const f = path.join(dir, 'stats-paging.json');
+    const r = await runHvmsim(['run', guestElf('paging'), '--stats', f]);
+    expect(r.status, r.stderr).toBe(1);
+    const s = JSON.parse(readFileSync(f, 'utf8'));
+    // guests/paging/paging.c takes 25 page faults when every check holds (test/cpu-paging.test.ts).
+    expect(s.paging.page_faults).toBe(25);
+    expect(s.paging.tlb_miss).toBeGreaterThan(20);
+    expect(s.paging.page_walks).toBeGreaterThanOrEqual(s.paging.tlb_miss);
+    expect(s.vcpus[0].page_faults).toBe(25);
+  });
+});
+
+describe('hvmsim run: a page table outside RAM', () => {
+  test('crashes the domain with a report naming the table, status 4', async () => {
+    // mov eax, 0xfeb00000 (the MMIO hole: nothing there); mov cr3, eax; mov eax, cr0;
+    // or eax, 0x80000000; mov cr0, eax: the next fetch walks the "page directory"; hlt
+    const code = [0xb8, 0x00, 0x00, 0xb0, 0xfe, 0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0xf4];
+    const f = path.join(dir, 'table-in-mmio.elf');
+    writeFileSync(f, tinyGuestElf(code));
+    const r = await runHvmsim(['run', f]);
+    expect(r.status).toBe(EXIT_CRASH);
+    // The walk is the fetch of the instruction after the MOV CR0, which is where EIP is.
+    const m = /page walk for linear 0x([0-9a-f]{8}) reads a paging structure at guest-physical 0xfeb00[0-9a-f]{3} \(p2m type \w+\), which is not RAM\. EIP 0x([0-9a-f]{8})/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(m![1]).toBe(m![2]);
   });
 });
 

@@ -7,7 +7,7 @@
  * an input script, VCPUOP_up) run under hvmsim only, with the options their output assumes.
  */
 import { describe, expect, test } from 'vitest';
-import { expectedSerial, GUEST_NAMES, guestElf, guestExitStatus, HVMSIM_ONLY } from './support/guest-files.js';
+import { expectedSerial, GUEST_NAMES, guestElf, guestExitStatus, HVMSIM_ONLY, QEMU_EXTRA_ARGS } from './support/guest-files.js';
 import { runHvmsim } from './support/hvmsim-cli.js';
 import { qemuAvailable, runUnderQemu } from './support/qemu.js';
 
@@ -29,7 +29,7 @@ describe('hvmsim run matches QEMU', () => {
         console.warn(`run-differential: ${name} is not run under QEMU: ${only.reason}`);
         return;
       }
-      const q = await runUnderQemu(elf, { timeoutMs: 60_000 });
+      const q = await runUnderQemu(elf, { timeoutMs: 60_000, extraArgs: QEMU_EXTRA_ARGS[name] });
       expect(hv.stdout).toBe(q.serial);
       expect(q.status).toBe(guestExitStatus(name, 'qemu'));
     });

@@ -1,6 +1,6 @@
 /**
  * The `--stats FILE.json` document: the names later issues and CI rely on (instructions, exits
- * by reason, ioreqs, interrupts_injected, wall_ms, mips), totals over vCPUs plus per-vCPU and
+ * by reason, ioreqs, interrupts_injected, paging, wall_ms, mips), totals over vCPUs plus per-vCPU and
  * device-model detail. Counters are deterministic for a guest with no wall-clock input; wall_ms
  * and mips are timings.
  */
@@ -13,6 +13,8 @@ export interface RunStats {
   exits: Record<string, number>;
   ioreqs: { sync: number; buffered: number };
   interrupts_injected: number;
+  /** The software TLB (hypervisor/cpu/tlb.ts): lookups with no entry, page walks, #PF raised. */
+  paging: { tlb_miss: number; page_walks: number; page_faults: number };
   null_device: { reads: number; writes: number };
   device_model: Record<string, number>;
   vcpus: Record<string, number>[];
@@ -50,6 +52,7 @@ export function collectRunStats(guest: string, domain: Domain, outcome: DomainOu
     exits,
     ioreqs: { sync: sum('ioreq_sync'), buffered: sum('ioreq_buffered') },
     interrupts_injected: sum('interrupts_injected'),
+    paging: { tlb_miss: sum('tlb_miss'), page_walks: sum('page_walks'), page_faults: sum('page_faults') },
     null_device: { reads: sum('null_reads'), writes: sum('null_writes') },
     device_model: dm,
     vcpus,

@@ -22,7 +22,7 @@ import { fault } from './fault.js';
 import { getCF, PARITY_EVEN, testCondition } from './lazy-flags.js';
 
 /** Names the outer function binds for the block function (see compile-context.ts). */
-const OUTER_PARAMS = ['I', 'H', 'R', 'SB', 'FR', 'FW', 'M8', 'M32', 'MV', 'TC', 'GCF', 'PE', 'FLT', 'MHU'] as const;
+const OUTER_PARAMS = ['I', 'H', 'R', 'SB', 'FR', 'FW', 'M8', 'M32', 'MV', 'TC', 'GCF', 'PE', 'FLT', 'MHU', 'TR', 'TW'] as const;
 
 export interface BlockSource {
   /** The outer function body: binds constants, returns the block function. */
@@ -101,19 +101,22 @@ function emitLoop(ctx: BlockContext, insns: readonly Insn[], size: number): bool
 function linkCode(b: Block, ctx: BlockContext, size: number): string {
   const lin = (off: number): number => (b.start + off) | 0;
   const link = (slot: string, off: number): string =>
-    `if (xs === ${slot}) return X${slot} !== null && X${slot}.valid ? X${slot} : (X${slot} = c.blocks.lookup(${lin(off)}));`;
+    `if (xs === ${slot}) return X${slot} !== null && X${slot}.valid && X${slot}.epoch === c.blocks.epoch ? X${slot} : (X${slot} = c.blocks.lookup(${lin(off)}));`;
   const lines = [ctx.lastMayAbort ? 'if (ab) return undefined;' : '', link('1', ctx.branchOff)];
   if (ctx.branchCond !== 'true') lines.push(link('2', size));
   lines.push('return undefined;');
   return lines.filter(Boolean).join('\n');
 }
 
-/** JavaScript source for block `b`. */
-export function blockSource(b: Block): BlockSource {
+/**
+ * JavaScript source for block `b`. `paging`: the CPU has CR0.PG set, so memory accesses test
+ * the TLB inline (compile-context.ts); the cache is emptied when PG changes (Cpu.setPaging).
+ */
+export function blockSource(b: Block, paging = false): BlockSource {
   const insns = b.insns;
   let size = 0;
   for (const i of insns) size += i.len;
-  let ctx = new BlockContext(insns);
+  let ctx = new BlockContext(insns, paging);
   const inline = emitInsns(ctx, insns);
   const lastInline = !ctx.handlerIndexes.has(insns.length - 1);
   if (lastInline && ctx.exitEip === null) {
@@ -124,7 +127,7 @@ export function blockSource(b: Block): BlockSource {
   let loops = ctx.branchCond !== null && ctx.branchOff === 0;
   if (loops && !emitLoop(ctx, insns, size)) {
     loops = false;
-    ctx = new BlockContext(insns);
+    ctx = new BlockContext(insns, paging);
     emitInsns(ctx, insns);
   }
   if (!loops) {
@@ -148,7 +151,7 @@ export function blockSource(b: Block): BlockSource {
     linked ? 'let X1 = null, X2 = null;' : '',
     `return function ${name}(c, limit) {`,
     '  const e0 = c.eip;',
-    `  let k = 0, ab = false, xs = 0, a = 0, v = 0, u = 0, t = 0, p = 0, q = 0, w = 0, x = 0, y = 0, z = 0, fa = 0, fb = 0, fr = 0, fc = 0, fo = 0, ff = 0${load.length ? ', ' + load.join(', ') : ''};`,
+    `  let k = 0, ab = false, xs = 0, a = 0, v = 0, u = 0, t = 0, p = 0, q = 0, w = 0, x = 0, y = 0, z = 0, fa = 0, fb = 0, fr = 0, fc = 0, fo = 0, ff = 0, tq = 0, pq = 0${load.length ? ', ' + load.join(', ') : ''};`,
     '  try {',
     '  body: {',
     body,
@@ -165,10 +168,10 @@ export function blockSource(b: Block): BlockSource {
 
 /** Compile block `b` for CPU `c` (whose memory and register arrays the code binds). */
 export function compileBlock(c: Cpu, b: Block): void {
-  const { source } = blockSource(b);
+  const { source } = blockSource(b, c.paging);
   const mem = c.mem;
   const outer = new Function(...OUTER_PARAMS, source) as (...args: unknown[]) => CompiledBlock;
   const handlers: Exec[] = b.insns.map((i: Insn) => i.exec);
-  b.fn = outer(b.insns, handlers, c.regs, c.segBase, mem.fastRead, mem.fastWrite, mem.ram, mem.ram32, mem.ramView, testCondition, getCF, PARITY_EVEN, fault, mulHighU32);
+  b.fn = outer(b.insns, handlers, c.regs, c.segBase, mem.fastRead, mem.fastWrite, mem.ram, mem.ram32, mem.ramView, testCondition, getCF, PARITY_EVEN, fault, mulHighU32, c.tlb.rd, c.tlb.wr);
   c.blocks.compiled++;
 }

@@ -6,7 +6,8 @@
  *
  * Names in the generated code (bound by block-compiler.ts): `c` the Cpu, `R` c.regs, `SB`
  * c.segBase, `FR`/`FW` the fast-path frame maps, `M8`/`M32`/`MV` RAM as bytes, words and a
- * DataView, `TC`/`GCF` testCondition/getCF, `PE` the parity table, `FLT` fault(), `MHU`
+ * DataView, `TR`/`TW` the TLB's inline read/write verdicts (tlb.ts; `tq`/`pq` hold the entry and
+ * the physical address), `TC`/`GCF` testCondition/getCF, `PE` the parity table, `FLT` fault(), `MHU`
  * mulHighU32, `k` the index of the instruction that may throw, `ab` "an exit asked to abort
  * the block".
  */
@@ -71,7 +72,11 @@ export class BlockContext {
   /** Handler-called instructions (their Insn and handler are bound as constants). */
   readonly handlerIndexes = new Set<number>();
 
-  constructor(readonly insns: readonly Insn[]) {}
+  /** `paging`: accesses translate through the TLB inline (a hit needs no call). */
+  constructor(
+    readonly insns: readonly Insn[],
+    readonly paging = false,
+  ) {}
 
   emit(code: string): void {
     this.out.push(code);
@@ -222,8 +227,21 @@ export class BlockContext {
    * read inline; anything else goes through the Cpu's accessor after a write-back, as the
    * interpreter would reach it.
    */
-  read(dst: string, osz: number): void {
+  read(dst: string, osz: number, forWrite = false): void {
     this.mayAbort = true;
+    if (this.paging) {
+      // The read of a read-modify-write needs the write verdict (Cpu.rdw): a page that may
+      // be written, in a frame that may be written directly (so it may be read directly too).
+      const slow = `{ ${this.calloutPrologue()} ${dst} = ${forWrite ? `c.rdw(a, ${osz})` : `c.rd${osz * 8}(a)`}; if (c.abortBlock) ab = true; }`;
+      this.emit(`tq = ${forWrite ? 'TW' : 'TR'}[a >>> 12];`);
+      // No test for a missing entry: its verdict names a frame that is never RAM (tlb.ts TLB_NONE).
+      const hit = `${forWrite ? 'FW' : 'FR'}[tq >>> 12] !== 0`;
+      const pa = `pq = tq | (a & 4095);`;
+      if (osz === 4) this.emit(`if (${hit} && (a & 4095) <= 4092) { ${pa} ${dst} = (pq & 3) === 0 ? M32[pq >>> 2] : MV.getInt32(pq, true); } else ${slow}`);
+      else if (osz === 2) this.emit(`if (${hit} && (a & 4095) !== 4095) { ${pa} ${dst} = MV.getUint16(pq, true); } else ${slow}`);
+      else this.emit(`if (${hit}) ${dst} = M8[tq | (a & 4095)]; else ${slow}`);
+      return;
+    }
     const slow = `{ ${this.calloutPrologue()} ${dst} = c.rd${osz * 8}(a); if (c.abortBlock) ab = true; }`;
     if (osz === 4) {
       this.emit(
@@ -240,6 +258,15 @@ export class BlockContext {
   write(v: Expr, osz: number): void {
     this.mayAbort = true;
     const slow = `{ ${this.calloutPrologue()} c.wr${osz * 8}(a, ${v}); if (c.abortBlock) ab = true; }`;
+    if (this.paging) {
+      this.emit(`tq = TW[a >>> 12];`);
+      const hit = `FW[tq >>> 12] !== 0`;
+      const pa = `pq = tq | (a & 4095);`;
+      if (osz === 4) this.emit(`if (${hit} && (a & 4095) <= 4092) { ${pa} if ((pq & 3) === 0) M32[pq >>> 2] = ${v}; else MV.setInt32(pq, ${v}, true); } else ${slow}`);
+      else if (osz === 2) this.emit(`if (${hit} && (a & 4095) !== 4095) { ${pa} MV.setUint16(pq, ${v}, true); } else ${slow}`);
+      else this.emit(`if (${hit}) M8[tq | (a & 4095)] = ${v}; else ${slow}`);
+      return;
+    }
     if (osz === 4) {
       this.emit(
         `if (FW[a >>> 12] !== 0 && (a & 4095) <= 4092) { if ((a & 3) === 0) M32[a >>> 2] = ${v}; else MV.setInt32(a, ${v}, true); } else ${slow}`,

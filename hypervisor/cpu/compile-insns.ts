@@ -73,7 +73,7 @@ function aluE(ctx: BlockContext, i: Insn, op: number, b: () => Expr): void {
     return;
   }
   ctx.emitAddress(i);
-  ctx.read('v', osz);
+  ctx.read('v', osz, op !== 7);
   const r = alu(ctx, op, osz, 'v', b());
   if (op !== 7) ctx.write(r, osz);
 }
@@ -130,7 +130,7 @@ function shiftConst(ctx: BlockContext, i: Insn, count: number): boolean {
     ctx.setReg(i.rm, osz, r);
   } else {
     ctx.emitAddress(i);
-    ctx.read('v', osz);
+    ctx.read('v', osz, true);
     const r = shiftByConst(ctx, kind, osz, 'v', count)!;
     ctx.write(r, osz);
   }
@@ -337,7 +337,7 @@ const GENERATORS = new Map<Exec, InsnGenerator>([
       ctx.setReg(i.rm, osz, 't');
     } else {
       ctx.emitAddress(i);
-      ctx.read('v', osz);
+      ctx.read('v', osz, true);
       ctx.write('t', osz);
       ctx.setReg(i.reg, osz, 'v');
     }
@@ -409,7 +409,7 @@ const GENERATORS = new Map<Exec, InsnGenerator>([
     if (i.mod === 3) ctx.setReg(i.rm, i.osz, incDec(ctx, i.osz, ctx.reg(i.rm, i.osz), dec));
     else {
       ctx.emitAddress(i);
-      ctx.read('v', i.osz);
+      ctx.read('v', i.osz, true);
       ctx.write(incDec(ctx, i.osz, 'v', dec), i.osz);
     }
     return true;
@@ -418,7 +418,7 @@ const GENERATORS = new Map<Exec, InsnGenerator>([
     if (i.mod === 3) ctx.setReg(i.rm, i.osz, `~${ctx.reg(i.rm, i.osz)}`);
     else {
       ctx.emitAddress(i);
-      ctx.read('v', i.osz);
+      ctx.read('v', i.osz, true);
       ctx.write('~v', i.osz);
     }
     return true;
@@ -427,7 +427,7 @@ const GENERATORS = new Map<Exec, InsnGenerator>([
     if (i.mod === 3) ctx.setReg(i.rm, i.osz, alu(ctx, 5, i.osz, '0', ctx.reg(i.rm, i.osz)));
     else {
       ctx.emitAddress(i);
-      ctx.read('v', i.osz);
+      ctx.read('v', i.osz, true);
       ctx.write(alu(ctx, 5, i.osz, '0', 'v'), i.osz);
     }
     return true;

@@ -1,5 +1,6 @@
 /**
- * The x86 vCPU: 32-bit protected mode, flat or based segments, no paging yet. State lives in
+ * The x86 vCPU: 32-bit protected mode, flat or based segments, 32-bit and PAE paging through a
+ * software TLB (tlb.ts, page-walk.ts) on the one access path (docs/architecture.md §9). State lives in
  * typed arrays and plain number fields of one object so the interpreter's loads stay
  * monomorphic. Instructions are decoded once into blocks cached by address (block-cache.ts)
  * and executed by handler functions (exec-*.ts).
@@ -14,7 +15,7 @@
  * `onExit`, the later ones marked `exit.continuation`, so the exit is counted once.
  */
 import type { BootCpuState } from '../../shared/boot-cpu-state.js';
-import { P2M_TYPE_NAMES, P2mType, PAGE_SHIFT } from '../../shared/p2m.js';
+import { FRAME_COUNT, P2M_TYPE_NAMES, P2mType, PAGE_SHIFT } from '../../shared/p2m.js';
 import { BlockCache, FetchFault, type Block } from './block-cache.js';
 import { compileBlock } from './block-compiler.js';
 import { ExitInfo, ExitReason, IoDir } from './exit.js';
@@ -22,7 +23,9 @@ import { fault, GuestFault, pushesErrorCode, RunAbort } from './fault.js';
 import type { GuestMemory } from './guest-memory.js';
 import type { Insn } from './insn.js';
 import { LazyOp, materialize, type LazyFlagState } from './lazy-flags.js';
+import { Access, allowed, PDPTE_LO_RSVD, walk, WalkResult, type PageTableMemory, type PagingState } from './page-walk.js';
 import { Cr0, Flag, Reg, REG_NAMES, Seg, SEG_NAMES, Vector, WRITABLE_FLAGS } from './registers.js';
+import { Tlb, TlbPerm } from './tlb.js';
 import { loadBootSegments, loadSegmentForInterrupt } from './segments.js';
 import { X87State } from './x87/x87-state.js';
 
@@ -53,7 +56,7 @@ const MAX_INSN_LEN = 15;
  */
 export const DEFAULT_COMPILE_THRESHOLD = 10_000;
 
-export class Cpu implements LazyFlagState {
+export class Cpu implements LazyFlagState, PagingState {
   /** compileThreshold of CPUs created from now on (tests force 0 or Infinity through it). */
   static defaultCompileThreshold = DEFAULT_COMPILE_THRESHOLD;
 
@@ -90,6 +93,25 @@ export class Cpu implements LazyFlagState {
   readonly msrs = new Map<number, bigint>();
   /** The x87 FPU (x87/x87-state.ts). */
   readonly fpu = new X87State();
+  /** IA32_EFER (only NXE is implemented). */
+  efer = 0;
+  /** PAE: the PDPTE registers (low, high dword of each), loaded by MOV CR3 and paging changes. */
+  readonly pdpte = new Int32Array(8);
+  /** CR0.PG: every linear address goes through the TLB. */
+  paging = false;
+  readonly tlb = new Tlb();
+  /** TLB lookups that found no usable entry, page walks, and #PF raised by translation. */
+  tlbMisses = 0;
+  pageWalks = 0;
+  pageFaults = 0;
+  private readonly walkOut = new WalkResult();
+  /** The linear address being translated, or -1 during a PDPTE load (a crash report names it). */
+  private walkLin = 0;
+  private pdpteFrom = 0;
+  private readonly tables: PageTableMemory = {
+    read32: (pa) => this.readTable(pa),
+    or32: (pa, bits) => this.orTable(pa, bits),
+  };
 
   /** Retired instructions. */
   instructions = 0;
@@ -143,6 +165,8 @@ export class Cpu implements LazyFlagState {
     this.ramView = mem.ramView;
     this.fastRead = mem.fastRead;
     this.fastWrite = mem.fastWrite;
+    // The TLB's "no entry" verdict names the frame below 4 GiB, which RAM never reaches (tlb.ts).
+    if (mem.ramBytes > FRAME_COUNT * 4096 - 4096) throw new RangeError('RAM reaches the last frame below 4 GiB');
     this.blocks = new BlockCache(this);
     mem.onCodeWrite = (frame) => {
       this.blocks.invalidateFrame(frame);
@@ -170,6 +194,9 @@ export class Cpu implements LazyFlagState {
     }
     this.cr0 = Cr0.PE | Cr0.ET;
     this.cr2 = this.cr3 = this.cr4 = 0;
+    this.efer = 0;
+    this.pdpte.fill(0);
+    this.setPaging(false);
     this.gdtrBase = this.gdtrLimit = 0;
     this.idtrBase = 0;
     this.idtrLimit = 0x3ff;
@@ -256,18 +283,33 @@ export class Cpu implements LazyFlagState {
 
   rd8(lin: number): number {
     const a = lin >>> 0;
+    if (this.paging) {
+      const t = this.tlb.rd[a >>> PAGE_SHIFT]!;
+      if (this.fastRead[t >>> PAGE_SHIFT]) return this.ram[t | (a & 4095)]!;
+      return this.readSlow(a, 1);
+    }
     if (this.fastRead[a >>> PAGE_SHIFT]) return this.ram[a]!;
     return this.readSlow(a, 1);
   }
 
   rd16(lin: number): number {
     const a = lin >>> 0;
+    if (this.paging) {
+      const t = this.tlb.rd[a >>> PAGE_SHIFT]!;
+      if ((a & 0xfff) !== 0xfff && this.fastRead[t >>> PAGE_SHIFT]) return this.ramView.getUint16(t | (a & 4095), true);
+      return this.readSlow(a, 2);
+    }
     if ((a & 0xfff) !== 0xfff && this.fastRead[a >>> PAGE_SHIFT]) return this.ramView.getUint16(a, true);
     return this.readSlow(a, 2);
   }
 
   rd32(lin: number): number {
     const a = lin >>> 0;
+    if (this.paging) {
+      const t = this.tlb.rd[a >>> PAGE_SHIFT]!;
+      if ((a & 0xfff) <= 0xffc && this.fastRead[t >>> PAGE_SHIFT]) return this.ramView.getInt32(t | (a & 4095), true);
+      return this.readSlow(a, 4);
+    }
     if (this.fastRead[a >>> PAGE_SHIFT]) {
       if ((a & 3) === 0) return this.ram32[a >>> 2]!;
       if ((a & 0xfff) <= 0xffc) return this.ramView.getInt32(a, true);
@@ -277,18 +319,36 @@ export class Cpu implements LazyFlagState {
 
   wr8(lin: number, v: number): void {
     const a = lin >>> 0;
+    if (this.paging) {
+      const t = this.tlb.wr[a >>> PAGE_SHIFT]!;
+      if (this.fastWrite[t >>> PAGE_SHIFT]) this.ram[t | (a & 4095)] = v;
+      else this.writeSlow(a, 1, v & 0xff);
+      return;
+    }
     if (this.fastWrite[a >>> PAGE_SHIFT]) this.ram[a] = v;
     else this.writeSlow(a, 1, v & 0xff);
   }
 
   wr16(lin: number, v: number): void {
     const a = lin >>> 0;
+    if (this.paging) {
+      const t = this.tlb.wr[a >>> PAGE_SHIFT]!;
+      if ((a & 0xfff) !== 0xfff && this.fastWrite[t >>> PAGE_SHIFT]) this.ramView.setUint16(t | (a & 4095), v, true);
+      else this.writeSlow(a, 2, v & 0xffff);
+      return;
+    }
     if ((a & 0xfff) !== 0xfff && this.fastWrite[a >>> PAGE_SHIFT]) this.ramView.setUint16(a, v, true);
     else this.writeSlow(a, 2, v & 0xffff);
   }
 
   wr32(lin: number, v: number): void {
     const a = lin >>> 0;
+    if (this.paging) {
+      const t = this.tlb.wr[a >>> PAGE_SHIFT]!;
+      if ((a & 0xfff) <= 0xffc && this.fastWrite[t >>> PAGE_SHIFT]) this.ramView.setInt32(t | (a & 4095), v, true);
+      else this.writeSlow(a, 4, v | 0);
+      return;
+    }
     if (this.fastWrite[a >>> PAGE_SHIFT]) {
       if ((a & 3) === 0) {
         this.ram32[a >>> 2] = v;
@@ -311,6 +371,168 @@ export class Cpu implements LazyFlagState {
    */
   probeWrite(lin: number, size: number): void {
     if (!(size >= 1 && size <= 4096) || size !== Math.floor(size)) throw new RangeError(`probeWrite: bad size ${size}`);
+    if (!this.paging) return;
+    const a = lin >>> 0;
+    const last = (a + size - 1) >>> 0;
+    for (let p = a; ; ) {
+      this.translate(p, Access.WRITE);
+      if (p >>> PAGE_SHIFT === last >>> PAGE_SHIFT) return;
+      p = ((p | 0xfff) + 1) >>> 0;
+    }
+  }
+
+  // ---------------------------------------------------------------- paging
+
+  /**
+   * The guest-physical address of linear `a` for `access`: `a` itself without paging; through
+   * the TLB with it, walking on a miss. A translation fault sets CR2 and throws #PF.
+   */
+  phys(a: number, access: Access): number {
+    return this.paging ? this.translate(a >>> 0, access) : a >>> 0;
+  }
+
+  /**
+   * An instruction fetch's translation (the block cache's): between instructions, so the
+   * instruction concerned, for a crash report or an exit, is the one at EIP.
+   */
+  translateFetch(a: number): number {
+    this.curEip = this.eip;
+    return this.translate(a, Access.FETCH);
+  }
+
+  /** Paging on: the TLB entry if it allows the access, else a walk (page-walk.ts). */
+  translate(a: number, access: Access): number {
+    const vpn = a >>> PAGE_SHIFT;
+    // The privilege of accesses changes only through privilegeChanged(), so that the walk and
+    // the inline verdicts always agree on it.
+    const user = this.tlb.userMode;
+    const p = this.tlb.perm[vpn]!;
+    if (p !== 0 && allowed(p, access, user) && (access !== Access.WRITE || p & TlbPerm.DIRTY)) {
+      return ((this.tlb.frame[vpn]! << PAGE_SHIFT) | (a & 0xfff)) >>> 0;
+    }
+    if (p === 0) this.tlbMisses++;
+    this.pageWalks++;
+    this.walkLin = a;
+    const out = this.walkOut;
+    if (!walk(this, this.tables, a, access, user, out)) {
+      this.pageFaults++;
+      this.cr2 = a | 0;
+      // A #PF drops the TLB entries for the address (SDM Vol. 3A §4.10.4.1), and with them
+      // the translation chained blocks rely on.
+      if (p !== 0) this.invalidatePage(a);
+      fault(Vector.PF, out.error);
+    }
+    if (out.frame >= FRAME_COUNT) {
+      this.crashWith(`linear 0x${hex8(a)} maps to guest-physical frame 0x${out.frame.toString(16)}, above 4 GiB, which hvmsim does not model`, this.curEip);
+      throw new RunAbort('paging: frame above 4 GiB');
+    }
+    this.tlb.fill(vpn, out.frame, out.perm);
+    return ((out.frame << PAGE_SHIFT) | (a & 0xfff)) >>> 0;
+  }
+
+  /** A page-table entry read: only RAM can hold page tables; anything else crashes the domain. */
+  private readTable(pa: number): number {
+    this.checkTable(pa);
+    return Atomics.load(this.ram32, pa >>> 2);
+  }
+
+  /**
+   * A/D update, one atomic OR on the shared RAM so other vCPUs see it. A table frame still
+   * log-dirty takes the write exit first (the hypervisor marks it dirty), and a table frame
+   * that also holds decoded code drops those translations, as any write there does.
+   */
+  private orTable(pa: number, bits: number): void {
+    this.checkTable(pa);
+    const frame = pa >>> PAGE_SHIFT;
+    if (this.mem.p2m[frame] === P2mType.RAM_LOGDIRTY) {
+      const x = this.exit;
+      x.setSingle(pa, 4, IoDir.OUT, Atomics.load(this.ram32, pa >>> 2) | bits);
+      x.p2mType = P2mType.RAM_LOGDIRTY;
+      this.exitEpt();
+      this.endEmulation();
+    } else if (this.mem.codeFrames[frame]) {
+      this.mem.onCodeWrite(frame);
+      this.mem.unwatchCode(frame);
+    }
+    Atomics.or(this.ram32, pa >>> 2, bits);
+  }
+
+  private checkTable(pa: number): void {
+    const frame = Math.floor(pa / 4096);
+    const type = frame < FRAME_COUNT ? this.mem.p2m[frame]! : P2mType.INVALID;
+    if (pa + 4 <= this.mem.ramBytes && (type === P2mType.RAM_RW || type === P2mType.RAM_LOGDIRTY)) return;
+    this.crashWith(
+      `${this.walkLin === -1 ? `the PDPTE load from CR3 0x${hex8(this.pdpteFrom)}` : `page walk for linear 0x${hex8(this.walkLin)}`} reads a paging structure at guest-physical 0x${pa.toString(16)} (p2m type ${P2M_TYPE_NAMES[type] ?? type}), which is not RAM`,
+      this.curEip,
+    );
+    throw new RunAbort('page table outside RAM');
+  }
+
+  /**
+   * Load the four PDPTEs from CR3 (PAE, SDM §4.4.1): at MOV CR3 with paging on, and when paging
+   * or PAE is switched on. A reserved bit set in a present entry is #GP(0) for the instruction,
+   * which then changes nothing.
+   */
+  loadPdptes(cr3: number): void {
+    const base = (cr3 & ~0x1f) >>> 0;
+    const next = new Int32Array(8);
+    this.walkLin = -1;
+    this.pdpteFrom = cr3;
+    for (let i = 0; i < 4; i++) {
+      const lo = this.readTable(base + 8 * i);
+      const hi = this.readTable(base + 8 * i + 4);
+      if (lo & 1 && (lo & PDPTE_LO_RSVD || hi & ~0xf)) fault(Vector.GP, 0);
+      next[2 * i] = lo;
+      next[2 * i + 1] = hi;
+    }
+    this.pdpte.set(next);
+  }
+
+  /**
+   * CR0.PG changed: compiled blocks test the TLB only when built with paging on, and blocks are
+   * keyed by linear address without paging and by physical address with it, so the cache is
+   * emptied; the TLB too.
+   */
+  setPaging(on: boolean): void {
+    this.tlb.flushAll();
+    if (this.paging === on) return;
+    this.paging = on;
+    this.blocks?.clear();
+    this.abortBlock = true;
+  }
+
+  /** Drop TLB entries (MOV CR3 keeps globals) and make the next block lookups check their translation again. */
+  flushTlb(keepGlobal: boolean): void {
+    if (keepGlobal) this.tlb.flushNonGlobal();
+    else this.tlb.flushAll();
+    this.blocks.translationsChanged();
+    this.abortBlock = true;
+  }
+
+  /**
+   * CPL may have changed (a CS load): the TLB's inline verdicts are per privilege. Nothing in
+   * this CPU enters CPL 3 yet (rings are a later part of issue 11); whatever loads CS with a
+   * new CPL must call this before the next access.
+   */
+  privilegeChanged(): void {
+    this.tlb.setUser((this.segSel[Seg.CS]! & 3) === 3);
+  }
+
+  /** INVLPG. */
+  invalidatePage(lin: number): void {
+    this.tlb.invalidatePage((lin >>> 0) >>> PAGE_SHIFT);
+    this.blocks.translationsChanged();
+    this.abortBlock = true;
+  }
+
+  /** A physical load of `size` bytes (1, 2, 4) inside one page, by the frame's p2m type (no translation). */
+  rdPhys(pa: number, size: number): number {
+    return this.readChunk(pa >>> 0, size);
+  }
+
+  /** A physical store of `size` bytes (1, 2, 4) inside one page, by the frame's p2m type (no translation). */
+  wrPhys(pa: number, size: number, v: number): void {
+    this.writeChunk(pa >>> 0, size, v);
   }
 
   rd(lin: number, osz: number): number {
@@ -321,6 +543,17 @@ export class Cpu implements LazyFlagState {
     if (osz === 4) this.wr32(lin, v);
     else if (osz === 2) this.wr16(lin, v);
     else this.wr8(lin, v);
+  }
+
+  /**
+   * The read of a read-modify-write (ADD/INC/XCHG/BTS... to memory): with paging the processor
+   * reads with write intent, so a not-present or read-only page faults with W=1 before anything
+   * is read (the native oracle, test/native/paging-oracle.c, shows it; QEMU's TCG reads first
+   * and reports W=0). Without paging it is a plain read.
+   */
+  rdw(lin: number, osz: number): number {
+    if (this.paging) this.probeWrite(lin, osz);
+    return this.rd(lin, osz);
   }
 
   /** r/m operand read (register or memory). */
@@ -341,8 +574,11 @@ export class Cpu implements LazyFlagState {
    */
   private readSlow(a: number, size: number): number {
     const first = 0x1000 - (a & 0xfff);
-    if (first >= size) return this.readInPage(a, size);
-    const v = this.readInPage(a, first) | (this.readInPage((a + first) >>> 0, size - first) << (8 * first));
+    if (first >= size) return this.readInPage(this.phys(a, Access.READ), size);
+    // Both pages are translated before either is read: a #PF on the second has no side effect on the first.
+    const p0 = this.phys(a, Access.READ);
+    const p1 = this.phys((a + first) >>> 0, Access.READ);
+    const v = this.readInPage(p0, first) | (this.readInPage(p1, size - first) << (8 * first));
     return size === 4 ? v | 0 : v;
   }
 
@@ -373,22 +609,21 @@ export class Cpu implements LazyFlagState {
     x.setSingle(a, size, IoDir.IN, 0);
     x.p2mType = type;
     this.exitEpt();
-    if (x.retry) return this.readChunkRetry(a, size);
+    if (x.retry) return this.readChunk(a, size);
     return size === 4 ? x.value | 0 : x.value & (size === 2 ? 0xffff : 0xff);
-  }
-
-  private readChunkRetry(a: number, size: number): number {
-    return size === 4 ? this.rd32(a) : size === 2 ? this.rd16(a) : this.rd8(a);
   }
 
   private writeSlow(a: number, size: number, v: number): void {
     const first = 0x1000 - (a & 0xfff);
     if (first >= size) {
-      this.writeInPage(a, size, v);
+      this.writeInPage(this.phys(a, Access.WRITE), size, v);
       return;
     }
-    this.writeInPage(a, first, v);
-    this.writeInPage((a + first) >>> 0, size - first, v >>> (8 * first));
+    // Both pages are translated before anything is written: no partial write before a #PF.
+    const p0 = this.phys(a, Access.WRITE);
+    const p1 = this.phys((a + first) >>> 0, Access.WRITE);
+    this.writeInPage(p0, first, v);
+    this.writeInPage(p1, size - first, v >>> (8 * first));
   }
 
   private writeInPage(a: number, size: number, v: number): void {
@@ -412,7 +647,7 @@ export class Cpu implements LazyFlagState {
     if (type === P2mType.RAM_RW && this.mem.codeFrames[frame] && frame < this.mem.ramBytes >>> PAGE_SHIFT) {
       this.mem.onCodeWrite(frame); // self-modifying code: drop the translations first
       this.mem.unwatchCode(frame);
-      this.wr(a, size, v);
+      this.writeChunk(a, size, v);
       return;
     }
     const direct = this.mem.directMapping(frame);
@@ -426,7 +661,7 @@ export class Cpu implements LazyFlagState {
     x.setSingle(a, size, IoDir.OUT, v);
     x.p2mType = type;
     this.exitEpt();
-    if (x.retry) this.wr(a, size, v); // e.g. log-dirty: the frame is writable now
+    if (x.retry) this.writeChunk(a, size, v); // e.g. log-dirty: the frame is writable now
   }
 
   /**
@@ -512,10 +747,18 @@ export class Cpu implements LazyFlagState {
     try {
       return this.runBlocks(limit);
     } catch (e) {
+      if (e instanceof RunAbort) {
+        // A block lookup abandoned (the domain crashed on a page table outside RAM).
+        return this.dead ? RunResult.DEAD : RunResult.STOPPED;
+      }
       if (!(e instanceof FetchFault)) throw e;
       // Back to the caller after the fault: a guest whose handler cannot be fetched either
       // retires nothing, and must still leave the loop to its timers and control requests.
-      this.fetchFault(e.addr);
+      if (e.pageFault >= 0) {
+        // #PF on an instruction fetch: CR2 is already set, EIP is at the instruction.
+        this.curEip = this.eip;
+        this.raiseException(Vector.PF, e.pageFault);
+      } else this.fetchFault(e.addr);
       return this.dead ? RunResult.DEAD : this.stopRequested ? RunResult.STOPPED : RunResult.BUDGET;
     }
   }
@@ -733,7 +976,13 @@ export class Cpu implements LazyFlagState {
     const bytes: string[] = [];
     const lin = (eip + this.segBase[Seg.CS]!) >>> 0;
     for (let k = 0; k < MAX_INSN_LEN; k++) {
-      const a = lin + k;
+      let a = (lin + k) >>> 0;
+      if (this.paging) {
+        // Only through entries the TLB holds: a report must not walk (and set A bits).
+        const vpn = a >>> PAGE_SHIFT;
+        if (!this.tlb.perm[vpn]) break;
+        a = ((this.tlb.frame[vpn]! << PAGE_SHIFT) | (a & 0xfff)) >>> 0;
+      }
       if (a >= this.mem.ramBytes || !this.fastRead[a >>> PAGE_SHIFT]) break;
       bytes.push(this.ram[a]!.toString(16).padStart(2, '0'));
     }
@@ -743,6 +992,15 @@ export class Cpu implements LazyFlagState {
     registers.eflags = this.getEflags() >>> 0;
     SEG_NAMES.forEach((n, s) => (registers[n] = this.segSel[s]!));
     registers.cr0 = this.cr0 >>> 0;
+    if (this.paging) {
+      registers.cr2 = this.cr2 >>> 0;
+      registers.cr3 = this.cr3 >>> 0;
+      registers.cr4 = this.cr4 >>> 0;
+    }
     return { reason, eip: eip >>> 0, bytes: bytes.join(' '), registers };
   }
+}
+
+function hex8(v: number): string {
+  return (v >>> 0).toString(16).padStart(8, '0');
 }

@@ -7,6 +7,7 @@ import { Insn, type Exec } from './insn.js';
 import { OPCODES, OpFlag, type OpSpec } from './opcode-table.js';
 import { Seg } from './registers.js';
 import { execUD, execGPInsnTooLong } from './exec-system.js';
+import { RunAbort } from './fault.js';
 
 /** Longest block, in instructions: bounds the latency of a kick and of interrupt injection. */
 const MAX_BLOCK_INSNS = 64;
@@ -27,8 +28,9 @@ export function decodeBlock(fetch: FetchByte, start: number): Insn[] {
       ends = d.ends;
     } catch (e) {
       // Code running into memory that cannot be fetched: end the block before it, so the
-      // fetch fault is raised only if execution really gets there.
-      if (out.length > 0) return out;
+      // fetch fault is raised only if execution really gets there. An abandoned run (the
+      // domain crashed on a page table outside RAM) is not a fetch fault: it goes on up.
+      if (out.length > 0 && !(e instanceof RunAbort)) return out;
       throw e;
     }
     out.push(i);

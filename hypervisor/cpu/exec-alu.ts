@@ -72,7 +72,7 @@ function aluRM(c: Cpu, i: Insn, op: number, b: number): void {
     if (op !== 7) c.setReg(i.rm, i.osz, r);
   } else {
     const addr = c.ea(i);
-    const r = alu(c, op, i.osz, c.rd(addr, i.osz), b);
+    const r = alu(c, op, i.osz, op !== 7 ? c.rdw(addr, i.osz) : c.rd(addr, i.osz), b);
     if (op !== 7) c.wr(addr, i.osz, r);
   }
 }
@@ -132,7 +132,7 @@ export function incDecE(c: Cpu, i: Insn): void {
   if (i.mod === 3) c.setReg(i.rm, i.osz, incdec(c, i.osz, c.getReg(i.rm, i.osz), dec));
   else {
     const addr = c.ea(i);
-    c.wr(addr, i.osz, incdec(c, i.osz, c.rd(addr, i.osz), dec));
+    c.wr(addr, i.osz, incdec(c, i.osz, c.rdw(addr, i.osz), dec));
   }
 }
 
@@ -140,7 +140,7 @@ export function notE(c: Cpu, i: Insn): void {
   if (i.mod === 3) c.setReg(i.rm, i.osz, ~c.getReg(i.rm, i.osz));
   else {
     const addr = c.ea(i);
-    c.wr(addr, i.osz, ~c.rd(addr, i.osz));
+    c.wr(addr, i.osz, ~c.rdw(addr, i.osz));
   }
 }
 
@@ -148,7 +148,7 @@ export function negE(c: Cpu, i: Insn): void {
   if (i.mod === 3) c.setReg(i.rm, i.osz, alu(c, 5, i.osz, 0, c.getReg(i.rm, i.osz)));
   else {
     const addr = c.ea(i);
-    c.wr(addr, i.osz, alu(c, 5, i.osz, 0, c.rd(addr, i.osz)));
+    c.wr(addr, i.osz, alu(c, 5, i.osz, 0, c.rdw(addr, i.osz)));
   }
 }
 
@@ -452,7 +452,7 @@ function shiftE(c: Cpu, i: Insn, count: number): void {
     c.setReg(i.rm, i.osz, r);
   } else {
     const addr = c.ea(i);
-    const r = shift(c, i.reg, i.osz, c.rd(addr, i.osz), count);
+    const r = shift(c, i.reg, i.osz, count & 31 ? c.rdw(addr, i.osz) : c.rd(addr, i.osz), count);
     if (count & 31) c.wr(addr, i.osz, r);
   }
 }
@@ -476,7 +476,7 @@ function doubleShift(c: Cpu, i: Insn, count: number, left: boolean): void {
   const osz = i.osz;
   const bits = osz << 3;
   const addr = i.mod === 3 ? 0 : c.ea(i);
-  const a = i.mod === 3 ? c.getReg(i.rm, osz) : c.rd(addr, osz);
+  const a = i.mod === 3 ? c.getReg(i.rm, osz) : c.rdw(addr, osz);
   const b = c.getReg(i.reg, osz);
   let r: number;
   let cf: number;
@@ -553,7 +553,7 @@ function bitOp(c: Cpu, i: Insn, kind: number, offset: number, fromReg: boolean):
       bit = offset & (bits - 1);
       addr = c.ea(i);
     }
-    v = c.rd(addr, i.osz);
+    v = kind === 0 ? c.rd(addr, i.osz) : c.rdw(addr, i.osz);
   }
   settle(c);
   const cf = (v >>> bit) & 1;
@@ -623,7 +623,7 @@ export function xchgEG(c: Cpu, i: Insn): void {
     c.setReg(i.rm, i.osz, g);
   } else {
     const addr = c.ea(i);
-    const m = c.rd(addr, i.osz);
+    const m = c.rdw(addr, i.osz);
     c.wr(addr, i.osz, g);
     c.setReg(i.reg, i.osz, m);
   }
@@ -639,7 +639,7 @@ export function xchgAReg(c: Cpu, i: Insn): void {
 
 export function cmpxchg(c: Cpu, i: Insn): void {
   const addr = i.mod === 3 ? 0 : c.ea(i);
-  const dest = i.mod === 3 ? c.getReg(i.rm, i.osz) : c.rd(addr, i.osz);
+  const dest = i.mod === 3 ? c.getReg(i.rm, i.osz) : c.rdw(addr, i.osz);
   const acc = c.getReg(Reg.EAX, i.osz);
   alu(c, 7, i.osz, acc, dest);
   const equal = (acc & sizeMask(i.osz)) === (dest & sizeMask(i.osz));
@@ -680,7 +680,7 @@ export function xadd(c: Cpu, i: Insn): void {
     c.setReg(i.rm, i.osz, sum);
   } else {
     const addr = c.ea(i);
-    const dst = c.rd(addr, i.osz);
+    const dst = c.rdw(addr, i.osz);
     const sum = alu(c, 0, i.osz, dst, src);
     c.wr(addr, i.osz, sum);
     c.setReg(i.reg, i.osz, dst);

@@ -14,6 +14,7 @@ import type { Cpu } from './cpu.js';
 import { ExitReason, IoDir } from './exit.js';
 import type { Insn } from './insn.js';
 import { alu } from './exec-alu.js';
+import { Access } from './page-walk.js';
 import { Flag, Reg, Seg } from './registers.js';
 
 /** Elements of `osz` bytes starting at `addr` that stay inside its page, walking up or down. */
@@ -67,14 +68,18 @@ export function movs(c: Cpu, i: Insn): void {
     const dst = (getIndex(c, i, Reg.EDI) + dstBase) >>> 0;
     let n = Math.min(count, elemsInPage(src, osz, down), elemsInPage(dst, osz, down));
     if (i.asz16) n = 1; // 16-bit indexes wrap inside the segment: keep it simple and exact
-    const sf = src >>> PAGE_SHIFT;
-    const df = dst >>> PAGE_SHIFT;
+    // With paging the chunk's two pages are translated first (source read, then destination
+    // write, the order of each element's accesses); both lie inside one page each.
+    const sp = n > 1 ? c.phys(src, Access.READ) : 0;
+    const dp = n > 1 ? c.phys(dst, Access.WRITE) : 0;
+    const sf = sp >>> PAGE_SHIFT;
+    const df = dp >>> PAGE_SHIFT;
     if (n > 1 && mem.fastRead[sf] && mem.fastWrite[df]) {
-      copyRam(c, src, dst, n, osz, down);
+      copyRam(c, sp, dp, n, osz, down);
     } else if (n > 1 && mem.fastRead[sf] && exitsOn(c, df)) {
-      n = repExit(c, dst, osz, IoDir.OUT, n, down, true, src);
+      n = repExit(c, dp, osz, IoDir.OUT, n, down, true, sp);
     } else if (n > 1 && exitsOn(c, sf) && mem.fastWrite[df]) {
-      n = repExit(c, src, osz, IoDir.IN, n, down, true, dst);
+      n = repExit(c, sp, osz, IoDir.IN, n, down, true, dp);
     } else {
       n = 1;
       c.wr(dst, osz, c.rd(src, osz));
@@ -166,11 +171,12 @@ export function stos(c: Cpu, i: Insn): void {
     const dst = (getIndex(c, i, Reg.EDI) + dstBase) >>> 0;
     let n = Math.min(count, elemsInPage(dst, osz, down));
     if (i.asz16) n = 1;
-    const df = dst >>> PAGE_SHIFT;
+    const dp = n > 1 ? c.phys(dst, Access.WRITE) : 0;
+    const df = dp >>> PAGE_SHIFT;
     if (n > 1 && mem.fastWrite[df]) {
-      fillRam(c, down ? dst - (n - 1) * osz : dst, n, osz, v);
+      fillRam(c, down ? dp - (n - 1) * osz : dp, n, osz, v);
     } else if (n > 1 && exitsOn(c, df)) {
-      n = repExit(c, dst, osz, IoDir.OUT, n, down, false, v);
+      n = repExit(c, dp, osz, IoDir.OUT, n, down, false, v);
     } else {
       n = 1;
       c.wr(dst, osz, v);
@@ -282,7 +288,8 @@ function stringIo(c: Cpu, i: Insn, dir: IoDir): void {
     const addr = (getIndex(c, i, reg) + base) >>> 0;
     let n = Math.min(count, elemsInPage(addr, osz, down), 4096);
     if (i.asz16) n = Math.min(n, 1);
-    const frame = addr >>> PAGE_SHIFT;
+    const pa = n >= 1 ? c.phys(addr, dir === IoDir.IN ? Access.WRITE : Access.READ) : 0;
+    const frame = pa >>> PAGE_SHIFT;
     const ramOk = n >= 1 && (dir === IoDir.IN ? mem.fastWrite[frame] : mem.fastRead[frame]);
     // OUTS from memory that is not plain RAM: read the element first (that access may be an
     // exit of its own, which reuses `x`), then describe the port write.
@@ -295,7 +302,7 @@ function stringIo(c: Cpu, i: Insn, dir: IoDir): void {
     if (ramOk) {
       x.count = n;
       x.dataIsPtr = true;
-      x.data = addr;
+      x.data = pa;
       x.value = 0;
       x.done = n;
       c.vmexit(ExitReason.IO_INSTRUCTION);

@@ -7,7 +7,8 @@ import type { Cpu } from './cpu.js';
 import { ExitReason, IoDir } from './exit.js';
 import { gp, ud } from './fault.js';
 import type { Insn } from './insn.js';
-import { Cr0, Flag, Reg, Seg } from './registers.js';
+import { Cr0, Flag, Reg, Seg, Vector } from './registers.js';
+import { CR4_PAE, CR4_PGE, CR4_PSE, EFER_NXE } from './page-walk.js';
 import { loadDataSegment } from './segments.js';
 
 export function execUD(_c: Cpu, _i: Insn): void {
@@ -98,7 +99,8 @@ export function group7(c: Cpu, i: Insn): void {
     case 6:
       lmsw(c, c.rd16(addr));
       return;
-    case 7: // INVLPG: no TLB yet
+    case 7: // INVLPG m: the TLB entries of the page holding the operand's linear address
+      c.invalidatePage(addr);
       return;
     default:
       ud();
@@ -117,32 +119,48 @@ export function movFromCr(c: Cpu, i: Insn): void {
   c.regs[i.rm] = v;
 }
 
-/** MOV CRn, r32 (0F 22). Paging is not implemented yet: setting CR0.PG crashes the domain. */
+/** CR4 bits whose change flushes the whole TLB, globals included (SDM Vol. 3A §4.10.4.1). */
+const CR4_PAGING_BITS = CR4_PSE | CR4_PAE | CR4_PGE;
+
+/**
+ * MOV CRn, r32 (0F 22). Paging changes reach the TLB as the SDM (§4.10.4.1) says: MOV CR3 drops
+ * all but global entries; a change of CR0.PG or CR0.WP, or of CR4.PGE/PAE/PSE, drops all. With
+ * PAE the PDPTEs are loaded at MOV CR3 and when paging or PAE is switched on (§4.4.1); a
+ * reserved bit in one is #GP(0) before any register changes.
+ */
 export function movToCr(c: Cpu, i: Insn): void {
   const v = c.regs[i.rm]!;
   switch (i.reg) {
-    case 0:
+    case 0: {
       if (!(v & Cr0.PE)) {
         c.crashWith('guest left protected mode (CR0.PE cleared): real mode is not supported', c.curEip);
         return;
       }
-      if (v & Cr0.PG) {
-        c.crashWith('guest enabled paging (CR0.PG): paging is not implemented yet', c.curEip);
-        return;
-      }
       if (v & Cr0.NW && !(v & Cr0.CD)) gp(0);
+      const old = c.cr0;
+      const pgOn = (v & Cr0.PG) !== 0 && !(old & Cr0.PG);
+      if (pgOn && c.cr4 & CR4_PAE) c.loadPdptes(c.cr3);
       c.cr0 = v | Cr0.ET;
+      if ((old ^ c.cr0) & Cr0.PG) c.setPaging((c.cr0 & Cr0.PG) !== 0);
+      else if ((old ^ c.cr0) & Cr0.WP && c.paging) c.flushTlb(false);
       return;
+    }
     case 2:
       c.cr2 = v;
       return;
     case 3:
+      if (c.paging && c.cr4 & CR4_PAE) c.loadPdptes(v);
       c.cr3 = v;
+      if (c.paging) c.flushTlb(true);
       return;
-    case 4:
+    case 4: {
       if (v & ~0x7ff) gp(0); // only the 32-bit-era bits (VME … OSXMMEXCPT) are accepted
+      const changed = c.cr4 ^ v;
+      if (c.paging && changed & CR4_PAE && v & CR4_PAE) c.loadPdptes(c.cr3);
       c.cr4 = v;
+      if (c.paging && changed & CR4_PAGING_BITS) c.flushTlb(false);
       return;
+    }
     default:
       ud();
   }
@@ -170,6 +188,9 @@ export function rdtsc(c: Cpu, _i: Insn): void {
 }
 
 /** MSRs this CPU knows; any other index raises #GP(0) (IA32_APIC_BASE too: there is no local APIC yet). */
+/** IA32_EFER: of its bits only NXE (11) exists on this 32-bit CPU (no SYSCALL, no long mode). */
+const MSR_EFER = 0xc0000080;
+
 const KNOWN_MSRS = new Map<number, bigint>([
   [0x10, 0n], // IA32_TIME_STAMP_COUNTER (read returns the virtual TSC)
   [0x8b, 0n], // IA32_BIOS_SIGN_ID
@@ -200,6 +221,11 @@ export function rdmsr(c: Cpu, _i: Insn): void {
     c.regs[Reg.EDX] = c.exit.valueHigh;
     return;
   }
+  if (idx === MSR_EFER) {
+    c.regs[Reg.EAX] = c.efer;
+    c.regs[Reg.EDX] = 0;
+    return;
+  }
   if (!KNOWN_MSRS.has(idx)) gp(0);
   let v = c.msrs.get(idx) ?? KNOWN_MSRS.get(idx)!;
   if (idx === 0x10) v = BigInt(c.instructions * TSC_PER_INSTRUCTION);
@@ -214,6 +240,14 @@ export function wrmsr(c: Cpu, _i: Insn): void {
     c.exit.value = c.regs[Reg.EAX]! >>> 0;
     c.exit.valueHigh = c.regs[Reg.EDX]! >>> 0;
     c.vmexit(ExitReason.MSR_WRITE);
+    return;
+  }
+  if (idx === MSR_EFER) {
+    const lo = c.regs[Reg.EAX]!;
+    if (lo & ~EFER_NXE || c.regs[Reg.EDX] !== 0) gp(0); // reserved bits (SDM: WRMSR #GP)
+    const changed = (c.efer ^ lo) !== 0;
+    c.efer = lo;
+    if (changed && c.paging) c.flushTlb(false); // NX is part of every cached PAE translation
     return;
   }
   if (!KNOWN_MSRS.has(idx)) gp(0);

@@ -20,6 +20,9 @@ const GDT = SYS_BASE;
 const IDT = SYS_BASE + 0x100;
 const STUBS = SYS_BASE + 0x1000; // vector N's handler: HLT at STUBS + 4N
 const SYS_SIZE = 0x1400;
+/** With `paging`: a page directory and one table identity-mapping the 4 MiB of RAM with 4 KiB pages. */
+const PAGE_DIR = 0x00380000;
+const PAGE_TABLE = 0x00381000;
 const BUDGET = 200_000;
 // Numeric values of ExitReason (a const enum, so not importable at run time without the TS source).
 const EXIT_TRIPLE_FAULT = 2;
@@ -61,17 +64,32 @@ export class InterpreterRunner {
   private constructor(
     private readonly CpuClass: new (mem: GuestMemory, onExit: (c: CpuType) => void) => CpuType,
     private readonly base: Uint8Array,
+    private readonly paging: boolean,
   ) {
     this.mem = new GuestMemory(new SharedArrayBuffer(RAM_BYTES), createP2mBuffer());
     this.mem.setType(0, RAM_BYTES >>> 12, P2mType.RAM_RW);
     this.cpu = this.newCpu();
   }
 
-  /** The runner, or why the interpreter is not available (cpu.ts not written yet). */
-  static async create(base: Uint8Array): Promise<InterpreterRunner | string> {
+  /**
+   * The runner, or why the interpreter is not available (cpu.ts not written yet). `paging`: every
+   * case runs with paging on, RAM identity-mapped by 4 KiB pages (the outcome must not change).
+   */
+  static async create(base: Uint8Array, opts: { paging?: boolean } = {}): Promise<InterpreterRunner | string> {
     if (!existsSync(CPU_SOURCE)) return 'hypervisor/cpu/cpu.ts does not exist yet';
     const mod = (await import('../../hypervisor/cpu/cpu.js')) as { Cpu: new (mem: GuestMemory, onExit: (c: CpuType) => void) => CpuType };
-    return new InterpreterRunner(mod.Cpu, base);
+    return new InterpreterRunner(mod.Cpu, base, opts.paging ?? false);
+  }
+
+  /** Rewrite the identity tables (a stray write in an earlier case must not change the mapping) and turn paging on. */
+  private enablePaging(cpu: CpuType): void {
+    const mem = this.mem;
+    mem.writePhys32(PAGE_DIR, PAGE_TABLE | 3);
+    for (let i = 1; i < 1024; i++) mem.writePhys32(PAGE_DIR + 4 * i, 0);
+    for (let i = 0; i < 1024; i++) mem.writePhys32(PAGE_TABLE + 4 * i, (i << 12) | 3);
+    cpu.cr3 = PAGE_DIR;
+    cpu.cr0 |= 1 << 31;
+    cpu.setPaging(true);
   }
 
   private newCpu(): CpuType {
@@ -105,6 +123,7 @@ export class InterpreterRunner {
     cpu.idtrLimit = 256 * 8 - 1;
     for (let r = 0; r < 8; r++) cpu.regs[r] = c.regs[r]! | 0;
     cpu.setEflags(c.eflags);
+    if (this.paging) this.enablePaging(cpu);
     this.stopped = false;
     this.problem = undefined;
     try {
