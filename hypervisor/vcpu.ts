@@ -26,6 +26,7 @@ import { createPlatformDevices, nextTimerDeadline, attachPlatformDevices, type P
 import { exitDispatcher, type ExitHandlers } from './exit-table.js';
 import { EINVAL, handleHypercall } from './hypercalls/table.js';
 import { serveXenMsr } from './xen-msr.js';
+import { HvmParams } from '../shared/hvm-params.js';
 import { intrAssist } from './intr-assist.js';
 import { IoreqClient } from './ioreq-client.js';
 import { MmioHandler, type BufferedRange } from './mmio.js';
@@ -104,6 +105,7 @@ export class Vcpu implements ExitHandlers {
 
   constructor(private readonly env: VcpuEnv) {
     const { config, vcpu } = env;
+    this.hvmParams = new HvmParams(config.hvmParams);
     this.domain = attachDomainSharedMemory(config.io);
     this.control = new DomainControl(config.control, config.vcpus);
     this.counters = vcpuCounters(config.stats, vcpu);
@@ -151,6 +153,7 @@ export class Vcpu implements ExitHandlers {
     }
   }
 
+  private readonly hvmParams: HvmParams;
   /** When this vCPU first ran guest code (its clock, ns). */
   private firstRunNs: number | undefined;
 
@@ -387,6 +390,8 @@ export class Vcpu implements ExitHandlers {
   vmcall(cpu: Cpu): void {
     handleHypercall({
       cpu,
+      domid: this.env.config.domid,
+      params: this.hvmParams,
       shutdown: (reason) => this.requestShutdown(reason),
       vcpuUp: (vcpu, eip, esp) => this.startVcpu(vcpu, eip, esp),
     });

@@ -24,6 +24,8 @@ export interface DomainConfig {
   control: SharedArrayBuffer;
   /** Counters (shared/run-stats.ts). */
   stats: SharedArrayBuffer;
+  /** HVM parameters (shared/hvm-params.ts), set by the toolstack and by hvm_op. */
+  hvmParams: SharedArrayBuffer;
   /** Host input for COM1 (shared/byte-ring.ts), written by the toolstack. */
   consoleIn: SharedArrayBuffer;
   /** A port in the device model's event-channel table the toolstack sets pending to wake it. */

@@ -15,10 +15,12 @@ import { Cpu } from '../hypervisor/cpu/cpu.js';
 import { GuestMemory } from '../hypervisor/cpu/guest-memory.js';
 import { cpuidLeaf } from '../hypervisor/cpuid.js';
 import { fillHypercallPage } from '../hypervisor/hypercalls/hypercall-page.js';
-import { EFAULT, EINVAL, ENOSYS, handleHypercall, HYPERVISOR_xen_version } from '../hypervisor/hypercalls/table.js';
+import { EEXIST, EFAULT, EINVAL, ENOSYS, EPERM, ESRCH, handleHypercall, HYPERVISOR_hvm_op, HYPERVISOR_xen_version } from '../hypervisor/hypercalls/table.js';
 import { CAPABILITIES, XENVER_capabilities, XENVER_capabilities2, XENVER_get_features, XENVER_pagesize } from '../hypervisor/hypercalls/xen-version.js';
 import { Reg } from '../hypervisor/cpu/registers.js';
 import { createP2mBuffer, P2mType } from '../shared/p2m.js';
+import { createHvmParamsBuffer, HVM_PARAM_CALLBACK_IRQ, HVM_PARAM_STORE_PFN, HVM_PARAM_TIMER_MODE, HvmParams } from '../shared/hvm-params.js';
+import { DOMID_SELF, HVMOP_get_param, HVMOP_set_param } from '../hypervisor/hypercalls/hvm-op.js';
 import { runHvmsim } from './support/hvmsim-cli.js';
 
 const str = (...words: number[]) => Buffer.from(Uint32Array.from(words).buffer).toString('latin1');
@@ -75,6 +77,42 @@ describe('xen_version', () => {
     expect(hypercall(HYPERVISOR_xen_version, XENVER_capabilities, 0x7ffff000).result).toBe(-EFAULT); // beyond RAM
     expect(hypercall(HYPERVISOR_xen_version, XENVER_capabilities2, 0).result).toBe(CAPABILITIES.length); // varbuf: the size needed
     expect(hypercall(99, 0, 0).result).toBe(-ENOSYS);
+  });
+});
+
+describe('hvm_op get/set_param: a guest on its own parameters, with Xen\'s rules', () => {
+  const params = new HvmParams(createHvmParamsBuffer());
+  params.set(HVM_PARAM_STORE_PFN, 0xfeffcn); // as the toolstack sets it (xl's special frame)
+  /** hvm_op(op, &struct xen_hvm_param at 0x6000) on a CPU over 1 MiB of RAM; returns EAX and the value field after. */
+  function hvmParam(op: number, domid: number, index: number, value = 0n): { result: number; value: bigint } {
+    const mem = new GuestMemory(new SharedArrayBuffer(1 << 20), createP2mBuffer());
+    mem.setType(0, 256, P2mType.RAM_RW);
+    const arg = new DataView(mem.ram.buffer, 0x6000, 16);
+    arg.setUint16(0, domid, true);
+    arg.setUint32(4, index, true);
+    arg.setBigUint64(8, value, true);
+    const cpu = new Cpu(mem, () => {});
+    cpu.regs[Reg.EAX] = HYPERVISOR_hvm_op;
+    cpu.regs[Reg.EBX] = op;
+    cpu.regs[Reg.ECX] = 0x6000;
+    handleHypercall({ cpu, shutdown: () => {}, domid: 5, params });
+    return { result: cpu.regs[Reg.EAX]!, value: arg.getBigUint64(8, true) };
+  }
+
+  it('reads what the toolstack set and what the guest may set; refuses the rest as Xen does', () => {
+    expect(hvmParam(HVMOP_get_param, DOMID_SELF, HVM_PARAM_STORE_PFN)).toEqual({ result: 0, value: 0xfeffcn });
+    const via = (2n << 56n) | 0xf3n; // HVM_PARAM_CALLBACK_IRQ: type 2 (vector) 0xF3
+    expect(hvmParam(HVMOP_set_param, 5, HVM_PARAM_CALLBACK_IRQ, via).result).toBe(0); // its own domid works like DOMID_SELF
+    expect(params.get(HVM_PARAM_CALLBACK_IRQ)).toBe(via);
+    expect(hvmParam(HVMOP_get_param, DOMID_SELF, HVM_PARAM_CALLBACK_IRQ).value).toBe(via);
+    expect(hvmParam(HVMOP_set_param, DOMID_SELF, HVM_PARAM_STORE_PFN, 1n).result).toBe(-EPERM); // readable, not settable
+    expect(params.get(HVM_PARAM_STORE_PFN)).toBe(0xfeffcn);
+    expect(hvmParam(HVMOP_get_param, DOMID_SELF, HVM_PARAM_TIMER_MODE).result).toBe(-EPERM);
+    expect(hvmParam(HVMOP_set_param, DOMID_SELF, 35).result).toBe(-EEXIST); // ALTP2M
+    expect(hvmParam(HVMOP_get_param, DOMID_SELF, 13).result).toBe(-EINVAL); // deprecated
+    expect(hvmParam(HVMOP_get_param, DOMID_SELF, 39).result).toBe(-EINVAL); // past the last
+    expect(hvmParam(HVMOP_get_param, 6, HVM_PARAM_STORE_PFN).result).toBe(-ESRCH); // another domain
+    expect(hvmParam(7, DOMID_SELF, 0).result).toBe(-ENOSYS);
   });
 });
 

@@ -4,6 +4,7 @@
  * channels, and every shared buffer the workers map. Produces the DomainConfig both kinds of
  * worker start from.
  */
+import { createHvmParamsBuffer } from '../shared/hvm-params.js';
 import type { InputEvent } from '../shared/input-event.js';
 import { IRQ_STAMP_SLOTS, type DomainConfig } from '../shared/domain-config.js';
 import { createDomainControlBuffer } from '../shared/domain-control.js';
@@ -80,7 +81,7 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
   types.fill(P2mType.MMIO_DM, VGA_WINDOW_BASE >>> PAGE_SHIFT, (VGA_WINDOW_BASE + VGA_WINDOW_BYTES) >>> PAGE_SHIFT);
   types.fill(P2mType.MMIO_DM, PCI_HOLE_START >>> PAGE_SHIFT);
 
-  const { io, ranges, control, stats, consoleIn, dmControlPort } = createDomainChannels(opts.domid, vcpus);
+  const { io, ranges, control, stats, hvmParams, consoleIn, dmControlPort } = createDomainChannels(opts.domid, vcpus);
 
   // PCI BARs as hvmloader assigns them: from the bottom of the MMIO hole, largest first.
   const pciBars = assignPciBars([{ bdf: STD_VGA_BDF, bar: 0, size: VRAM_BYTES }]);
@@ -102,6 +103,7 @@ export function buildDomain(image: GuestImage, opts: DomainBuildOptions): Domain
     ranges,
     control,
     stats,
+    hvmParams,
     consoleIn,
     dmControlPort,
     boot,
@@ -133,6 +135,7 @@ export interface DomainChannels {
   readonly ranges: SharedArrayBuffer;
   readonly control: SharedArrayBuffer;
   readonly stats: SharedArrayBuffer;
+  readonly hvmParams: SharedArrayBuffer;
   readonly consoleIn: SharedArrayBuffer;
   /** The device model's local port the toolstack sets pending to wake it. */
   readonly dmControlPort: number;
@@ -149,6 +152,7 @@ export function createDomainChannels(domid: number, vcpus: number): DomainChanne
     ranges: createIoreqServerRangesBuffer(),
     control: createDomainControlBuffer(vcpus),
     stats: createStatsBuffer(vcpus),
+    hvmParams: createHvmParamsBuffer(),
     consoleIn: createByteRing(),
     // Unbound in the device model's table, offered to domain 0 (the toolstack), which sets it pending.
     dmControlPort: attached.dmEventChannels.allocUnbound(0),

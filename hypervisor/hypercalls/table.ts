@@ -6,22 +6,28 @@
  */
 import type { Cpu } from '../cpu/cpu.js';
 import { Reg } from '../cpu/registers.js';
+import type { HvmParams } from '../../shared/hvm-params.js';
 import { ENOSYS } from './errno.js';
+import { hvmOp } from './hvm-op.js';
 import { schedOp } from './sched-op.js';
 import { vcpuOp } from './vcpu-op.js';
 import { xenVersion } from './xen-version.js';
 
-export { EFAULT, EINVAL, ENOSYS, EPERM } from './errno.js';
+export { EEXIST, EFAULT, EINVAL, ENOSYS, EPERM, ESRCH } from './errno.js';
 export { VCPUOP_up } from './vcpu-op.js';
 export { SCHEDOP_shutdown, SCHEDOP_yield } from './sched-op.js';
 
 export const HYPERVISOR_xen_version = 17;
 export const HYPERVISOR_vcpu_op = 24;
 export const HYPERVISOR_sched_op = 29;
+export const HYPERVISOR_hvm_op = 34;
 
 /** What a hypercall may ask of the vCPU that made it. */
 export interface HypercallContext {
   readonly cpu: Cpu;
+  /** The calling domain's id and its HVM parameters (hvm_op). */
+  readonly domid?: number;
+  readonly params?: HvmParams;
   shutdown(reason: 'poweroff' | 'reboot' | 'crash'): void;
   /** Start `vcpu` at `eip` with `esp`; returns 0 or a negative errno (VCPUOP_up). */
   vcpuUp?(vcpu: number, eip: number, esp: number): number;
@@ -33,6 +39,7 @@ const table = new Map<number, Hypercall>([
   [HYPERVISOR_xen_version, xenVersion],
   [HYPERVISOR_vcpu_op, vcpuOp],
   [HYPERVISOR_sched_op, schedOp],
+  [HYPERVISOR_hvm_op, hvmOp],
 ]);
 
 /** Complete a VMCALL exit. */

@@ -115,6 +115,7 @@ export class DmFixture {
       ranges: channels.ranges,
       control: channels.control,
       stats: channels.stats,
+      hvmParams: channels.hvmParams,
       consoleIn: channels.consoleIn,
       dmControlPort: channels.dmControlPort,
       boot: multibootBootState(0, 0), // no vCPU runs here
