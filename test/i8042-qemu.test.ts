@@ -104,6 +104,9 @@ void kmain(void){
   putc_('R'); putc_('\\n');
   for (u32 i = 0; i < NOPS; i++) if (!ops[i][0]) { putc_(h[results[i] >> 4]); putc_(h[results[i] & 15]); putc_('\\n'); }
   putc_('E'); putc_('\\n');
+  // Wait for TEMT before exiting: QEMU hands a byte to its chardev only when it leaves the shift
+  // register, and a loaded machine could otherwise see the exit before the last bytes.
+  while (!(inb(0x3fd) & 0x40));
   outb(0xf4, 0x21);
   for (;;) __asm__ volatile("cli; hlt");
 }
