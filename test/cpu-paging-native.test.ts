@@ -9,9 +9,7 @@
  * handlers and access path (for fetches the block cache's lookup). Everything must agree.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildNativeOracle } from './native/build-native.js';
 import { describe, expect, it } from 'vitest';
 import { FetchFault } from '../hypervisor/cpu/block-cache.js';
 import { Cpu } from '../hypervisor/cpu/cpu.js';
@@ -22,17 +20,9 @@ import { CR0_PG, CR0_WP, CR4_PAE, EFER_NXE } from '../hypervisor/cpu/page-walk.j
 import { Reg, Seg } from '../hypervisor/cpu/registers.js';
 import { createP2mBuffer, P2mType } from '../shared/p2m.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SOURCE = join(here, 'native', 'paging-oracle.c');
-const BINARY = join(here, 'native', 'build', 'paging-oracle');
 
 function buildOracle(): { path: string } | { error: string } {
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs) return { path: BINARY };
-  mkdirSync(dirname(BINARY), { recursive: true });
-  const r = spawnSync('gcc', ['-m32', '-O2', '-Wall', '-fno-pie', '-no-pie', '-o', BINARY, SOURCE], { encoding: 'utf8' });
-  if (r.error) return { error: `gcc not runnable: ${r.error.message}` };
-  if (r.status !== 0) return { error: `gcc -m32 failed (is gcc-multilib installed?):\n${r.stderr}` };
-  return { path: BINARY };
+  return buildNativeOracle('paging-oracle');
 }
 
 interface Outcome {

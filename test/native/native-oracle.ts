@@ -3,23 +3,12 @@
  * through one process: the cases go in on stdin, one result line per case comes back.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildNativeOracle } from './build-native.js';
 import { hex, type CpuCase, type CpuOutcome } from '../support/cpu-cases.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SOURCE = join(here, 'cpu-oracle.c');
-const BINARY = join(here, 'build', 'cpu-oracle');
 
-/** Compiles the oracle if it is missing or older than its source. Returns its path, or why it cannot be built. */
 export function buildOracle(): { path: string } | { error: string } {
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs) return { path: BINARY };
-  mkdirSync(dirname(BINARY), { recursive: true });
-  const r = spawnSync('gcc', ['-m32', '-O2', '-Wall', '-fno-pie', '-no-pie', '-o', BINARY, SOURCE], { encoding: 'utf8' });
-  if (r.error) return { error: `gcc not runnable: ${r.error.message}` };
-  if (r.status !== 0) return { error: `gcc -m32 failed (is gcc-multilib installed?):\n${r.stderr}` };
-  return { path: BINARY };
+  return buildNativeOracle('cpu-oracle');
 }
 
 function caseLine(c: CpuCase): string {

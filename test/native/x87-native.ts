@@ -3,22 +3,12 @@
  * one process, as native-oracle.ts does for the integer oracle.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildNativeOracle } from './build-native.js';
 import { hexOf, type X87Case, type X87Outcome } from '../support/x87-cases.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SOURCE = join(here, 'x87-oracle.c');
-const BINARY = join(here, 'build', 'x87-oracle');
 
 export function buildX87Oracle(): { path: string } | { error: string } {
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs) return { path: BINARY };
-  mkdirSync(dirname(BINARY), { recursive: true });
-  const r = spawnSync('gcc', ['-m32', '-O2', '-Wall', '-fno-pie', '-no-pie', '-o', BINARY, SOURCE], { encoding: 'utf8' });
-  if (r.error) return { error: `gcc not runnable: ${r.error.message}` };
-  if (r.status !== 0) return { error: `gcc -m32 failed (is gcc-multilib installed?):\n${r.stderr}` };
-  return { path: BINARY };
+  return buildNativeOracle('x87-oracle');
 }
 
 function parse(line: string): X87Outcome {
